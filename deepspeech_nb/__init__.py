@@ -1,1 +1,7 @@
+"""Train your own speech-to-text model the Mozilla DeepSpeech way, notebook-first, on TensorFlow 2 + Keras 3
+
+Modules:
+
+- `deepspeech_nb.flags`: DeepSpeech 0.9's training flags (absl), turned into one flat `params` dict and then into each module's frozen configuration."""
+
 __version__ = "0.0.1"

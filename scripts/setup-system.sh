@@ -8,6 +8,7 @@ PACKAGES=(
   espeak-ng                                   # synthetic speech corpus (synth-corpus)
   lame                                        # mp3 encoding fallback for synth-corpus
   sox                                         # the per-clip baseline in bench/import_throughput.py
+  libsox-fmt-mp3                              # lets that sox baseline read Common Voice mp3
   git
 )
 missing=()
