@@ -8,28 +8,28 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/checkpoints.html.md"""
 __all__ = ['GEOMETRY_ADVICE', 'META_FILE', 'GEOMETRY_FIELDS', 'KINDS', 'PROGRESS_FILE', 'TRAIN_LOAD_ORDER', 'EVALUATE_LOAD_ORDER',
            'default_checkpoint_dir', 'ProgressState', 'CheckpointError', 'CheckpointNotFoundError',
            'CheckpointGeometryError', 'checkpoint_meta', 'write_checkpoint_meta', 'read_checkpoint_meta',
-           'check_checkpoint_meta', 'model_variables', 'optimizer_variables', 'layer_of', 'list_checkpoints',
-           'save_checkpoint', 'find_checkpoint', 'check_geometry', 'load_checkpoint', 'read_progress',
-           'drop_source_layers', 'restore_partial']
+           'check_checkpoint_meta', 'model_variables', 'rng_variables', 'optimizer_variables', 'layer_of',
+           'list_checkpoints', 'save_checkpoint', 'find_checkpoint', 'check_geometry', 'load_checkpoint',
+           'read_progress', 'drop_source_layers', 'restore_partial']
 
-# %% ../nbs/10_checkpoints.ipynb #af56ead3
+# %% ../nbs/10_checkpoints.ipynb #4fc8360e
 import dataclasses, glob, json, os, re, tempfile
 from pathlib import Path
 
-# %% ../nbs/10_checkpoints.ipynb #2291c8da
+# %% ../nbs/10_checkpoints.ipynb #4b6d1bed
 import numpy as np
 import tensorflow as tf
 
-# %% ../nbs/10_checkpoints.ipynb #b0fdddd0
+# %% ../nbs/10_checkpoints.ipynb #bd709a72
 from .core import environment
 
-# %% ../nbs/10_checkpoints.ipynb #9e12c110
+# %% ../nbs/10_checkpoints.ipynb #36210c25
 def default_checkpoint_dir() -> Path:
     "`$XDG_DATA_HOME/deepspeech_nb/checkpoints` (XDG_DATA_HOME defaults to ~/.local/share), as DeepSpeech did."
     data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(data_home) / "deepspeech_nb" / "checkpoints"
 
-# %% ../nbs/10_checkpoints.ipynb #6f223955
+# %% ../nbs/10_checkpoints.ipynb #e5bad0e7
 @dataclasses.dataclass(frozen=True)
 class ProgressState:
     "Everything besides weights and optimizer slots that a resumed run needs to continue exactly."
@@ -59,7 +59,7 @@ class ProgressState:
         known["extra"] = {**known.get("extra", {}), **unknown}
         return cls(**known)
 
-# %% ../nbs/10_checkpoints.ipynb #2ab91fa0
+# %% ../nbs/10_checkpoints.ipynb #aa250eec
 class CheckpointError(ValueError):
     "A checkpoint that cannot be used; the message says which file and what to do."
 
@@ -72,7 +72,7 @@ class CheckpointGeometryError(CheckpointError):
 GEOMETRY_ADVICE = ("Use a new --checkpoint_dir (or --save_checkpoint_dir) to train this geometry from scratch, "
                    "or --drop_source_layers to transfer the layers that still fit.")
 
-# %% ../nbs/10_checkpoints.ipynb #8bc5dc09
+# %% ../nbs/10_checkpoints.ipynb #d56bf631
 META_FILE = "flags.json"
 
 def _config_dict(cfg) -> dict | None: return None if cfg is None else dataclasses.asdict(cfg)
@@ -93,7 +93,7 @@ def checkpoint_meta(model_cfg=None,     # ModelConfig of the model being trained
             "features": _config_dict(feature_cfg), "alphabet": _alphabet_dict(alphabet),
             "flags": dict(flags or {}), "environment": environment()}
 
-# %% ../nbs/10_checkpoints.ipynb #fe3ec838
+# %% ../nbs/10_checkpoints.ipynb #59a50bde
 def _atomic_write_text(path: Path, text: str):
     "Write `text` to `path` through a temporary file in the same folder and a rename."
     path = Path(path)
@@ -116,7 +116,7 @@ def read_checkpoint_meta(directory) -> dict | None:
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise CheckpointError(f"{path} is not valid JSON ({e}); delete or fix it") from None
 
-# %% ../nbs/10_checkpoints.ipynb #3ddb18b6
+# %% ../nbs/10_checkpoints.ipynb #359c9bd7
 GEOMETRY_FIELDS = ("n_input", "n_context", "n_hidden", "n_classes", "layer_norm")  # ModelConfig fields that shape tensors
 
 def check_checkpoint_meta(meta: dict | None, model_cfg=None, feature_cfg=None, alphabet=None, source=""):
@@ -138,10 +138,15 @@ def check_checkpoint_meta(meta: dict | None, model_cfg=None, feature_cfg=None, a
                                       f"{saved['is_bytes']}) than this run ({now['size']}, {now['is_bytes']}): pass the "
                                       f"original --alphabet_config_path, or --drop_source_layers 1 to retrain the output layer")
 
-# %% ../nbs/10_checkpoints.ipynb #223bbc4b
+# %% ../nbs/10_checkpoints.ipynb #dfc9dd09
 def model_variables(model) -> dict:
     "The model's variables by Keras path (`layer_1/kernel`, ...)."
     return {v.path: v for v in model.weights}
+
+def rng_variables(model) -> dict:
+    "The state of each layer's random seed generator (dropout masks) by layer name: restoring it repeats the masks."
+    return {f"{layer.name}/seed_generator_state": layer.seed_generator.state
+            for layer in model.layers if getattr(layer, "seed_generator", None) is not None}
 
 def _strip_owner(path: str) -> str: return path.split("/", 1)[-1]   # "adam_3/iteration" -> "iteration"
 
@@ -159,7 +164,7 @@ def layer_of(path: str) -> str:
     for suffix in ("_norm", "_relu", "_dropout"): head = head.removesuffix(suffix)
     return head
 
-# %% ../nbs/10_checkpoints.ipynb #d98e0c92
+# %% ../nbs/10_checkpoints.ipynb #199524f6
 KINDS = {"last": "last", "best": "best_dev", "best_dev": "best_dev"}   # accepted names -> sub-folder
 PROGRESS_FILE = "progress.json"
 
@@ -189,10 +194,11 @@ def list_checkpoints(directory, kind: str = "last") -> list[str]:
     if state is None: return []
     return [p for p in state.all_model_checkpoint_paths if _files(p)]
 
-# %% ../nbs/10_checkpoints.ipynb #82aaba0f
+# %% ../nbs/10_checkpoints.ipynb #11d8299a
 def _publish(folder: Path, prefix: str, kept: list[str]):
-    "Point `folder/checkpoint` at `prefix` (atomic rename inside TF)."
-    tf.train.update_checkpoint_state(str(folder), prefix, all_model_checkpoint_paths=kept)
+    "Point `folder/checkpoint` at `prefix`: TF's pointer format, names relative (the folder can move), atomic rename."
+    lines = [f'model_checkpoint_path: "{Path(prefix).name}"'] + [f'all_model_checkpoint_paths: "{Path(p).name}"' for p in kept]
+    _atomic_write_text(Path(folder) / "checkpoint", "\n".join(lines) + "\n")
 
 def save_checkpoint(directory,                 # the --checkpoint_dir (or --save_checkpoint_dir)
                     model, optimizer,          # keras.Model and its optimizer (None: weights only)
@@ -206,7 +212,8 @@ def save_checkpoint(directory,                 # the --checkpoint_dir (or --save
     folder.mkdir(parents=True, exist_ok=True)
     if meta is not None and read_checkpoint_meta(directory) != json.loads(json.dumps(meta, default=str)):
         write_checkpoint_meta(directory, meta)
-    tracked = {"model": model_variables(model), "progress": tf.Variable(progress.to_json(), dtype=tf.string)}
+    tracked = {"model": model_variables(model), "rng": rng_variables(model),
+               "progress": tf.Variable(progress.to_json(), dtype=tf.string)}
     if optimizer is not None: tracked["optimizer"] = optimizer_variables(optimizer)
     prefix = _new_prefix(folder, progress.global_step)
     tf.train.Checkpoint(**tracked).write(prefix)
@@ -219,7 +226,7 @@ def save_checkpoint(directory,                 # the --checkpoint_dir (or --save
             for f in _files(old): Path(f).unlink(missing_ok=True)
     return prefix
 
-# %% ../nbs/10_checkpoints.ipynb #1e9d8642
+# %% ../nbs/10_checkpoints.ipynb #9d139544
 TRAIN_LOAD_ORDER = ("last", "best", "init")    # --load_train auto
 EVALUATE_LOAD_ORDER = ("best", "last")         # --load_evaluate auto
 
@@ -236,7 +243,7 @@ def find_checkpoint(directory, which: str = "auto", order=TRAIN_LOAD_ORDER) -> t
                                   f"(found: {present}). Train first, or point --load_checkpoint_dir at a directory "
                                   f"holding one (or pass --load_train init to start fresh)")
 
-# %% ../nbs/10_checkpoints.ipynb #34d5730a
+# %% ../nbs/10_checkpoints.ipynb #e71491ac
 def _reader(prefix: str):
     "A checkpoint reader, with a clear error for unreadable files and for DeepSpeech 0.9's TF1 format."
     try: reader = tf.train.load_checkpoint(prefix)
@@ -268,7 +275,7 @@ def check_geometry(prefix: str, model, skip_layers=(), meta: dict | None = None)
     extra = sorted(n for n in _names(shapes, "model") - set(model_variables(model)) if layer_of(n) not in skip_layers)
     if extra: raise _geometry_error(prefix, meta, f"it has tensors the model lacks: {', '.join(extra)}")
 
-# %% ../nbs/10_checkpoints.ipynb #e8908b86
+# %% ../nbs/10_checkpoints.ipynb #290735c5
 def _assign(reader, section: str, variables: dict, required: bool) -> list[str]:
     "Assign each variable from `section` of the checkpoint; return the names restored."
     shapes, done = reader.get_variable_to_shape_map(), []
@@ -294,6 +301,7 @@ def load_checkpoint(directory,                  # the --checkpoint_dir (or --loa
     check_geometry(prefix, model, meta=read_checkpoint_meta(directory))
     reader = _reader(prefix)
     _assign(reader, "model", model_variables(model), required=True)
+    _assign(reader, "rng", rng_variables(model), required=False)
     if optimizer is not None:
         if not optimizer.built: optimizer.build(model.trainable_variables)
         _assign(reader, "optimizer", optimizer_variables(optimizer), required=False)
@@ -304,7 +312,7 @@ def read_progress(directory, which: str = "auto", order=TRAIN_LOAD_ORDER) -> Pro
     kind, prefix = find_checkpoint(directory, which, order)
     return None if prefix is None else _progress(_reader(prefix))
 
-# %% ../nbs/10_checkpoints.ipynb #7cd295ad
+# %% ../nbs/10_checkpoints.ipynb #704e50ce
 def drop_source_layers(n: int) -> tuple[str, ...]:
     "The layers DeepSpeech's `--drop_source_layers n` re-initializes: the last `n` of layer_2 ... layer_6."
     droppable = ("layer_2", "layer_3", "lstm", "layer_5", "layer_6")

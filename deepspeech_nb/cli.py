@@ -19,6 +19,8 @@ SUBCOMMANDS = {  # name -> ("module:function", one-line help)
     "synth-corpus": ("deepspeech_nb.synth:main_synth_corpus", "make a Common-Voice-shaped corpus with the TTS voices installed here"),
     "data-set-tool": ("deepspeech_nb.samples:main_data_set_tool", "merge/convert CSV and SDB sample collections into a CSV, SDB or tar"),
     "play": ("deepspeech_nb.augment:main_play", "play or write samples (wav, CSV, SDB) with --augment applied, as training would hear them"),
+    "run": ("deepspeech_nb.runs:main_run", "execute a run notebook (nbs/runs/*.ipynb) with papermill into a run folder"),
+    "runs": ("deepspeech_nb.runs:main_runs", "table of recorded runs with their parameters and final metrics"),
 }
 
 # %% ../nbs/19_cli.ipynb #590cc4ac

@@ -9,7 +9,7 @@ __all__ = ['CSV_COLUMNS', 'SDB_MAGIC', 'BIG_INT', 'INT', 'AUDIO_TYPES', 'MIME_TE
            'sdb_schema', 'SDBSource', 'Collection', 'open_collection', 'check_transcripts', 'encode_audio', 'SDBWriter',
            'write_csv', 'CSVWriter', 'TarWriter', 'open_writer', 'convert', 'main_data_set_tool']
 
-# %% ../nbs/03_samples.ipynb #085f6488
+# %% ../nbs/03_samples.ipynb #42c3a095
 import argparse, csv, io, json, os, struct, sys, tarfile, tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ import numpy as np
 from .audio import (SAMPLE_RATE, OPUS_RATES, AudioError, audio_duration, read_audio,
                                  to_mono, resample, opus_encode, opus_decode, opus_duration, wav_bytes)
 
-# %% ../nbs/03_samples.ipynb #b08a0476
+# %% ../nbs/03_samples.ipynb #9abdaa32
 @dataclass(frozen=True, eq=False)
 class Sample:
     "One utterance: decoded audio plus transcript."
@@ -33,7 +33,7 @@ class Sample:
 class CollectionError(ValueError):
     "A sample collection (CSV, SDB) that cannot be read or written; names the file and row or offset."
 
-# %% ../nbs/03_samples.ipynb #dbd44c28
+# %% ../nbs/03_samples.ipynb #e4b65d79
 def _csv_rows(path: Path):
     "(line number, row dict) of each data row, plus the header; errors name the file and line."
     try: text = path.read_text(encoding="utf-8-sig")
@@ -52,7 +52,7 @@ def _csv_rows(path: Path):
         rows.append((reader.line_num, row))
     return header, rows
 
-# %% ../nbs/03_samples.ipynb #feaf653e
+# %% ../nbs/03_samples.ipynb #50634216
 CSV_COLUMNS = ("wav_filename", "wav_filesize", "transcript")
 
 def _check_header(path: Path, header: list, labeled: bool | None) -> bool:
@@ -70,7 +70,7 @@ def _file_size(path: Path, line: int, value) -> int:
     except ValueError:
         raise CollectionError(f"{path} line {line}: wav_filesize {value!r} is not a whole number") from None
 
-# %% ../nbs/03_samples.ipynb #f2ed8e18
+# %% ../nbs/03_samples.ipynb #9f39c2db
 class CSVSource:
     "The rows of one DeepSpeech CSV file."
     def __init__(self, path, labeled: bool | None = True):
@@ -109,7 +109,7 @@ class CSVSource:
         if sample_rate: audio, rate = resample(audio, rate, sample_rate), sample_rate
         return Sample(audio, rate, self.transcripts[i], self.files[i])
 
-# %% ../nbs/03_samples.ipynb #44a62cb8
+# %% ../nbs/03_samples.ipynb #34116551
 SDB_MAGIC = b"SAMPLEDB"
 BIG_INT, INT = struct.Struct(">Q"), struct.Struct(">I")   # 8- and 4-byte big-endian unsigned
 AUDIO_TYPES = {"opus": "application/vnd.mozilla.opus", "wav": "audio/wav"}  # target name -> SDB mime type
@@ -121,7 +121,7 @@ def sdb_schema(audio_type: str = "opus", labeled: bool = True) -> bytes:
     if labeled: columns.append({"content": "transcript", "mime-type": MIME_TEXT})
     return json.dumps({"schema": columns}).encode()
 
-# %% ../nbs/03_samples.ipynb #0573d995
+# %% ../nbs/03_samples.ipynb #a5ff4798
 def _read_at(f, path: Path, offset: int, n: int, what: str) -> bytes:
     "Exactly `n` bytes at `offset`, or a CollectionError naming the offset."
     f.seek(offset)
@@ -143,7 +143,7 @@ def _schema_columns(path: Path, schema: dict, labeled: bool | None) -> tuple[int
         raise CollectionError(f"SDB {path} holds no transcripts (an unlabeled SDB); open it with labeled=False")
     return speech[0], kinds[speech[0]][1], (text[0] if text and labeled is not False else None)
 
-# %% ../nbs/03_samples.ipynb #3ee0b89f
+# %% ../nbs/03_samples.ipynb #38884820
 def _read_sdb_header(f, path: Path, labeled: bool | None):
     "Schema columns, sample section bounds and the offsets index of an open SDB."
     if _read_at(f, path, 0, 8, "the magic number") != SDB_MAGIC:
@@ -166,7 +166,7 @@ def _read_sdb_header(f, path: Path, labeled: bool | None):
     offsets = np.frombuffer(_read_at(f, path, index_at + 16, 8 * count, "the index"), dtype=">u8").astype(np.int64)
     return columns, (start + 16, index_at), offsets
 
-# %% ../nbs/03_samples.ipynb #01389df4
+# %% ../nbs/03_samples.ipynb #18ab46fb
 def _wav_header_duration(head: bytes) -> float | None:
     "Duration from the first bytes of a PCM wav file (None when the header is not the plain layout)."
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE": return None
@@ -179,7 +179,7 @@ def _wav_header_duration(head: bytes) -> float | None:
         pos += 8 + size + (size & 1)
     return None
 
-# %% ../nbs/03_samples.ipynb #f1138444
+# %% ../nbs/03_samples.ipynb #c829f55b
 class SDBSource:
     "The samples of one SDB file, read by index."
     def __init__(self, path, labeled: bool | None = True):
@@ -211,7 +211,7 @@ class SDBSource:
             pos += 4 + size
         return out
 
-# %% ../nbs/03_samples.ipynb #56bb998d
+# %% ../nbs/03_samples.ipynb #7c3f2e10
 def _sdb_transcripts(self: SDBSource) -> list:
     "Every transcript (reads the transcript column of every entry once; cached)."
     if self._transcripts is None:
@@ -257,7 +257,7 @@ SDBSource.transcripts = property(_sdb_transcripts)
 SDBSource._duration, SDBSource.duration, SDBSource.durations = _sdb_duration, _sdb_duration_of, _sdb_durations
 SDBSource.load = _sdb_load
 
-# %% ../nbs/03_samples.ipynb #c6b8473f
+# %% ../nbs/03_samples.ipynb #edbfca84
 def _split_spec(spec) -> list[Path]:
     "Paths named by a path, a comma-separated string, or a list of either."
     if isinstance(spec, os.PathLike): return [Path(spec)]
@@ -274,7 +274,7 @@ def _open_source(path: Path, labeled: bool | None):
                               "expected a .csv or .sdb file")
     return kinds[path.suffix.lower()](path, labeled)
 
-# %% ../nbs/03_samples.ipynb #c2e7d598
+# %% ../nbs/03_samples.ipynb #8720141b
 class Collection:
     "Samples from one or more CSV/SDB sources, in a fixed order; `[i]` decodes one sample."
     def __init__(self, sources: list, order=None, sample_rate: int | None = SAMPLE_RATE):
@@ -305,7 +305,7 @@ class Collection:
     @property
     def durations(self) -> np.ndarray: return np.array(self._gather(lambda s: s.durations()), dtype=np.float64)
 
-# %% ../nbs/03_samples.ipynb #b57ded60
+# %% ../nbs/03_samples.ipynb #a61c7ca4
 def _where(self: Collection, i: int) -> str:
     "File and row/offset of sample `i`, for messages."
     source, row = self.order[i]
@@ -323,7 +323,7 @@ def _check(self: Collection, decode: bool = True, progress: bool = False) -> lis
 
 Collection.where, Collection.check = _where, _check
 
-# %% ../nbs/03_samples.ipynb #50c06271
+# %% ../nbs/03_samples.ipynb #2b0c0a38
 def open_collection(spec, # path, comma-separated paths, or a list of .csv/.sdb paths
                     labeled: bool | None = True, # require transcripts (None: use them when present)
                     limit: int = 0, # keep only the first `limit` samples after ordering (0: all)
@@ -341,7 +341,7 @@ def open_collection(spec, # path, comma-separated paths, or a list of .csv/.sdb 
     if limit: order = order[:limit]
     return Collection(collection.sources, order, sample_rate)
 
-# %% ../nbs/03_samples.ipynb #50d069e1
+# %% ../nbs/03_samples.ipynb #5310ae2f
 def check_transcripts(collection: Collection, alphabet) -> list[str]:
     "One message per sample whose transcript the alphabet cannot encode (or that is empty), naming file and row."
     problems = []
@@ -351,7 +351,7 @@ def check_transcripts(collection: Collection, alphabet) -> list[str]:
         except ValueError as e: problems.append(f"{collection.where(i)}: {e}")
     return problems
 
-# %% ../nbs/03_samples.ipynb #00388c1f
+# %% ../nbs/03_samples.ipynb #3a9408df
 def encode_audio(sample: Sample, audio_type: str = "opus", bitrate: int | None = None) -> bytes:
     "Sample audio as SDB/CSV column bytes: DeepSpeech Opus framing or a wav file."
     if audio_type not in AUDIO_TYPES: raise CollectionError(f"unknown audio type {audio_type!r}: use opus or wav")
@@ -370,7 +370,7 @@ class _AtomicFile:
     def commit(self): self.file.flush(); os.fsync(self.file.fileno()); self.file.close(); os.replace(self.tmp, self.path)
     def abort(self): self.file.close(); Path(self.tmp).unlink(missing_ok=True)
 
-# %% ../nbs/03_samples.ipynb #01d8f7fa
+# %% ../nbs/03_samples.ipynb #3e1f445f
 class _Writer:
     "Context-manager plumbing shared by the writers."
     def __enter__(self): return self
@@ -387,7 +387,7 @@ class _Writer:
                                   "(labeled=False, data-set-tool --unlabeled) instead")
         return transcript.encode("utf-8")
 
-# %% ../nbs/03_samples.ipynb #385dab65
+# %% ../nbs/03_samples.ipynb #e53ce929
 class SDBWriter(_Writer):
     "Write a DeepSpeech-compatible SDB file: `with SDBWriter(path) as w: w.add(sample)`."
     def __init__(self, path, audio_type: str = "opus", bitrate: int | None = None, labeled: bool = True):
@@ -420,7 +420,7 @@ class SDBWriter(_Writer):
 
     def abort(self): self.out.abort()
 
-# %% ../nbs/03_samples.ipynb #f33fa4d8
+# %% ../nbs/03_samples.ipynb #53d0bce4
 def _csv_text(rows, labeled: bool = True) -> str:
     "CSV text for (wav_filename, wav_filesize, transcript) rows."
     buffer = io.StringIO()
@@ -441,7 +441,7 @@ def write_csv(path, # the .csv to write (atomically)
     except BaseException: out.abort(); raise
     return Path(path)
 
-# %% ../nbs/03_samples.ipynb #f2568a43
+# %% ../nbs/03_samples.ipynb #a1412362
 class CSVWriter(_Writer):
     "Write a CSV plus its wav files (in a folder named after the CSV)."
     audio_type = "wav"
@@ -464,7 +464,7 @@ class CSVWriter(_Writer):
     def close(self): write_csv(self.path, self.rows, self.labeled)
     def abort(self): pass   # wav files already written stay; no CSV is written, so nothing looks complete
 
-# %% ../nbs/03_samples.ipynb #4e0cb49b
+# %% ../nbs/03_samples.ipynb #c84002df
 class TarWriter(_Writer):
     "Write a .tar (or .tar.gz) holding NAME.csv and the wav files in NAME/, NAME being the archive's stem."
     audio_type = "wav"
@@ -495,7 +495,7 @@ class TarWriter(_Writer):
 
     def abort(self): self.tar.close(); self.out.abort()
 
-# %% ../nbs/03_samples.ipynb #65c04a9e
+# %% ../nbs/03_samples.ipynb #c38dffa8
 def open_writer(path, audio_type: str = "opus", bitrate: int | None = None, labeled: bool = True):
     "SDBWriter, CSVWriter or TarWriter, by the target's extension."
     name = Path(path).name.lower()
@@ -504,7 +504,7 @@ def open_writer(path, audio_type: str = "opus", bitrate: int | None = None, labe
     if name.endswith((".tar", ".tar.gz", ".tgz")): return TarWriter(path, labeled)
     raise CollectionError(f"{path}: unknown target type; use a .sdb, .csv, .tar or .tar.gz file name")
 
-# %% ../nbs/03_samples.ipynb #71993e16
+# %% ../nbs/03_samples.ipynb #20529ad9
 def _arguments(argv: list[str]) -> argparse.Namespace:
     "Parse data-set-tool's command line."
     p = argparse.ArgumentParser(prog="deepspeech-nb data-set-tool",
@@ -518,57 +518,76 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--unlabeled", action="store_true", help="samples without transcripts (noise corpora)")
     p.add_argument("--augment", action="append", default=[], metavar="SPEC",
                    help="sample augmentation, e.g. 'reverb[p=0.5,delay=50]' (repeatable)")
+    p.add_argument("--clock", type=float, default=0.0, help="augmentation clock, 0.0 (start of training) to 1.0")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the augmentations (per sample, so any "
+                   "number of workers gives the same output)")
     p.add_argument("--limit", type=int, default=0, help="write only the first N samples (shortest first)")
     p.add_argument("--buffer", default=None, help=argparse.SUPPRESS)   # DeepSpeech's write buffer: not needed
     return p.parse_args(argv)
 
-# %% ../nbs/03_samples.ipynb #f78b7950
-_WORKER = {}
+# %% ../nbs/03_samples.ipynb #e11d9cda
+@dataclass(frozen=True)
+class _Job:
+    "What a conversion worker needs."
+    collection: Collection
+    audio_type: str             # "opus" or "wav": the target's speech column
+    bitrate: int | None         # Opus bit/s
+    augmentations: tuple = ()   # parsed deepspeech_nb.augment augmentations
+    clock: float = 0.0          # augmentation clock
+    seed: int = 0               # augmentation randomness
 
-def _init_worker(collection: Collection, audio_type: str, bitrate: int | None):
-    "Pool initializer: each worker process keeps the collection and target format."
-    _WORKER.update(collection=collection, audio_type=audio_type, bitrate=bitrate)
+_WORKER: dict = {}
+def _start_worker(job: _Job): _WORKER["job"] = job
 
-def _load(i: int) -> Sample: return _WORKER["collection"][i]
+def _prepare(i: int) -> tuple[bytes, str | None]:
+    "Sample `i` decoded, augmented and encoded for the target: (audio bytes, transcript)."
+    job = _WORKER["job"]
+    sample = job.collection[i]
+    if job.augmentations:
+        from deepspeech_nb.augment import apply_sample_augmentations
+        rng = np.random.default_rng([job.seed, i])
+        audio = apply_sample_augmentations(sample.audio, sample.sample_rate, job.augmentations, job.clock, rng)
+        sample = Sample(audio, sample.sample_rate, sample.transcript, sample.sample_id)
+    return encode_audio(sample, job.audio_type, job.bitrate), sample.transcript
 
-def _encode(sample: Sample) -> tuple[bytes, str | None]:
-    "Encoded audio and transcript for the target writer."
-    return encode_audio(sample, _WORKER["audio_type"], _WORKER["bitrate"]), sample.transcript
-
-def _load_and_encode(i: int): return _encode(_load(i))
-
-# %% ../nbs/03_samples.ipynb #7719b032
-def _augmentations(specs: list[str]):
-    "Parsed --augment specs (needs deepspeech_nb.augment)."
-    try: from deepspeech_nb.augment import parse_augmentations, apply_sample_augmentations
+# %% ../nbs/03_samples.ipynb #481b3c7d
+def _parse_augmentations(specs) -> tuple:
+    "Parsed --augment specs; graph-domain ones are reported and skipped (they run during training)."
+    if not specs: return ()
+    try: from deepspeech_nb.augment import parse_augmentations, SampleAugmentation
     except ImportError:
         raise CollectionError("--augment needs the augmentation module (deepspeech_nb.augment), which is not "
                               "available in this installation") from None
-    return parse_augmentations(specs), apply_sample_augmentations
+    parsed = parse_augmentations(specs)
+    skipped = [spec for spec, a in zip(specs, parsed) if not isinstance(a, SampleAugmentation)]
+    if skipped: print(f"data-set-tool: skipping {', '.join(skipped)}: they work on features during training only",
+                      file=sys.stderr)
+    return tuple(a for a in parsed if isinstance(a, SampleAugmentation))
 
-def _encoded_samples(collection: Collection, augment: list[str], pool):
-    "(audio bytes, transcript) per sample, in order, computed by `pool` (or in-process when None)."
-    if augment:
-        augmentations, apply = _augmentations(augment)
-        samples = pool.imap(_load, range(len(collection)), chunksize=4) if pool else iter(collection)
-        samples = apply(samples, augmentations)
-        return pool.imap(_encode, samples, chunksize=4) if pool else map(_encode, samples)
-    return pool.imap(_load_and_encode, range(len(collection)), chunksize=4) if pool else \
-        map(_load_and_encode, range(len(collection)))
-
-# %% ../nbs/03_samples.ipynb #89e0041c
-def convert(sources, target, audio_type: str = "opus", bitrate: int | None = None, labeled: bool = True,
-            augment: list[str] | None = None, workers: int = 1, limit: int = 0, progress: bool = True) -> int:
-    "Write the samples of `sources` (sorted by duration) into `target`; returns the number written."
+# %% ../nbs/03_samples.ipynb #3e5f889f
+def convert(sources, # .csv/.sdb path(s), as for open_collection
+            target, # .sdb, .csv, .tar or .tar.gz to write
+            audio_type: str = "opus", # SDB speech column: "opus" or "wav" (CSV and tar always hold wav)
+            bitrate: int | None = None, # Opus bit/s (None: libopus's default)
+            labeled: bool = True, # False: write audio only
+            augment=(), # --augment specs applied to every sample
+            workers: int = 1, # processes decoding and encoding
+            limit: int = 0, # only the first `limit` samples (shortest first)
+            clock: float = 0.0, seed: int = 0, # augmentation clock and seed
+            progress: bool = True # show a tqdm bar
+           ) -> int:
+    "Write the samples of `sources`, sorted by duration, into `target`; returns the number written."
     import multiprocessing
     from tqdm.auto import tqdm
     collection, pool = open_collection(sources, labeled=labeled, limit=limit), None
+    augmentations = _parse_augmentations(list(augment))
     try:
         with open_writer(target, audio_type, bitrate, labeled) as writer:
-            setup = (collection, writer.audio_type, bitrate)   # CSV and tar targets hold wav whatever audio_type says
-            _init_worker(*setup)
-            if workers > 1: pool = multiprocessing.Pool(workers, _init_worker, setup)
-            encoded = _encoded_samples(collection, augment or [], pool)
+            job = _Job(collection, writer.audio_type, bitrate, augmentations, clock, seed)
+            _start_worker(job)
+            if workers > 1: pool = multiprocessing.Pool(workers, _start_worker, (job,))
+            indices = range(len(collection))
+            encoded = pool.imap(_prepare, indices, chunksize=4) if pool else map(_prepare, indices)
             for audio, transcript in tqdm(encoded, total=len(collection), disable=not progress, unit="sample",
                                           desc=f"writing {Path(target).name}"):
                 writer.add_encoded(audio, transcript)
@@ -576,14 +595,21 @@ def convert(sources, target, audio_type: str = "opus", bitrate: int | None = Non
     finally:
         if pool: pool.terminate()
 
-# %% ../nbs/03_samples.ipynb #fdd09448
+# %% ../nbs/03_samples.ipynb #986e100b
+def _user_errors() -> tuple:
+    "Exception types that are the user's input problem (printed as one line, not a traceback)."
+    errors = [CollectionError, AudioError]
+    try: from deepspeech_nb.augment import AugmentationError; errors.append(AugmentationError)
+    except ImportError: pass
+    return tuple(errors)
+
 def main_data_set_tool(argv: list[str]) -> int:
     "`deepspeech-nb data-set-tool SOURCES... TARGET`: convert and merge sample collections."
     args = _arguments(argv)
     try:
         n = convert(args.sources, args.target, args.audio_type, args.bitrate, not args.unlabeled, args.augment,
-                    max(1, args.workers or 1), args.limit)
-    except (CollectionError, AudioError) as e:
+                    max(1, args.workers or 1), args.limit, args.clock, args.seed)
+    except _user_errors() as e:
         print(f"deepspeech-nb data-set-tool: error: {e}", file=sys.stderr); return 1
     print(f"wrote {n} samples to {args.target}", file=sys.stderr)
     return 0

@@ -145,3 +145,25 @@ def test_bad_command_lines(tmp_path, source_csv):
     assert_clear_error(out, "nope.sdb does not exist")
     out = run(CLI + ["data-set-tool", str(source_csv), str(tmp_path / "t.sdb"), "--audio-type", "flac"])
     assert out.returncode == 2 and "invalid choice" in out.stderr
+
+
+def test_augmented_copy_is_reproducible_across_worker_counts(source_csv, tmp_path):
+    pytest.importorskip("deepspeech_nb.augment")
+    outputs = []
+    for workers in ("1", "2"):
+        target = tmp_path / f"aug{workers}.sdb"
+        out = run(CLI + ["data-set-tool", str(source_csv), str(target), "--audio-type", "wav", "--workers", workers,
+                         "--augment", "gaps[p=1,n=2,size=50]", "--augment", "volume[p=0.5,dbfs=-3]", "--seed", "7"])
+        assert out.returncode == 0, out.stderr
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+    original, augmented = open_collection(source_csv), open_collection(tmp_path / "aug1.sdb")
+    assert [len(s.audio) for s in original] == [len(s.audio) for s in augmented]
+    assert not np.array_equal(original[0].audio, augmented[0].audio)
+
+
+def test_bad_augmentation_spec_is_one_clear_error(source_csv, tmp_path):
+    pytest.importorskip("deepspeech_nb.augment")
+    out = run(CLI + ["data-set-tool", str(source_csv), str(tmp_path / "t.sdb"), "--augment", "reverb[p=2]"])
+    assert_clear_error(out, "reverb")
+    assert not list(tmp_path.glob("*t.sdb*"))
