@@ -7,13 +7,14 @@ Both sides convert the same synthetic Common Voice clips (48 kHz mp3, from `synt
 wav on the same number of worker processes:
 
 - deepspeech_nb: `import_cv2` (libsndfile decode + soxr resample inside the workers, wav written by Python).
-- DeepSpeech 0.9's way: a multiprocessing pool whose workers run, per clip, `sox in.mp3 -r 16000 -c 1 -b 16
-  out.wav` (what pysox's Transformer.build ran) and then `soxi -s out.wav` (how import_cv2.py counted samples).
-  pysox added further `soxi` calls of its own; leaving them out makes this baseline a conservative one.
+- DeepSpeech 0.9's way: a multiprocessing pool whose workers run, per clip, the three subprocesses its
+  `import_cv2.py` ran: pysox's `Transformer().convert(16000, 1, 16).build(mp3, wav)` first asks `soxi -c` for the
+  input's channel count, then runs `sox -D -V2 in.mp3 -b 16 out.wav rate -h 16000 channels 1`; the importer then
+  counted samples with `soxi -s out.wav`.
 
 Prints clips/s, audio-seconds/s for each and the ratio (target: >= 5x).
 """
-import argparse, os, shutil, subprocess, sys, tempfile, time
+import argparse, os, resource, shutil, subprocess, sys, tempfile, time
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -24,9 +25,11 @@ from deepspeech_nb.synth import SynthConfig, synth_corpus
 
 
 def sox_one(mp3: str) -> int:
-    "DeepSpeech 0.9's per-clip work: a sox subprocess to convert, a soxi subprocess to count samples."
+    "DeepSpeech 0.9's per-clip work: soxi (pysox), sox to convert, soxi to count samples."
     wav = mp3[:-4] + ".wav"
-    subprocess.run(["sox", mp3, "-r", "16000", "-c", "1", "-b", "16", wav], check=True, capture_output=True)
+    int(subprocess.check_output(["soxi", "-c", mp3], stderr=subprocess.DEVNULL))  # pysox's file_info.channels
+    subprocess.run(["sox", "-D", "-V2", mp3, "-b", "16", wav, "rate", "-h", "16000", "channels", "1"],
+                   check=True, capture_output=True)
     return int(subprocess.check_output(["soxi", "-s", wav], stderr=subprocess.STDOUT))
 
 
@@ -37,21 +40,28 @@ def fresh_release(corpus: Path, dst: Path) -> Path:
     return dst
 
 
-def time_ours(corpus: Path, work: Path, jobs: int) -> tuple[float, int, float]:
-    cv = fresh_release(corpus, work / "ours")
-    t0 = time.perf_counter()
+def cpu_seconds() -> float:
+    "CPU time of this process plus every finished (and waited-for) descendant: workers, sox, soxi."
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measured(fn):
+    "Run fn() -> (clips, audio seconds); return (wall seconds, CPU seconds, clips, audio seconds)."
+    w0, c0 = time.perf_counter(), cpu_seconds()
+    clips, audio = fn()
+    return time.perf_counter() - w0, cpu_seconds() - c0, clips, audio
+
+
+def run_ours(cv: Path, jobs: int) -> tuple[int, float]:
     report = import_cv2(cv, ImportConfig(max_duration=None, jobs=jobs), progress=False)
-    elapsed = time.perf_counter() - t0
-    return elapsed, report.converted, report.seconds["validated"]
+    return report.converted, report.seconds["validated"]
 
 
-def time_sox(corpus: Path, work: Path, jobs: int) -> tuple[float, int, float]:
-    cv = fresh_release(corpus, work / "sox")
+def run_sox(cv: Path, jobs: int) -> tuple[int, float]:
     mp3s = sorted(str(p) for p in (cv / "clips").glob("*.mp3"))
-    t0 = time.perf_counter()
     with Pool(jobs) as pool: samples = list(pool.imap_unordered(sox_one, mp3s, chunksize=1))
-    elapsed = time.perf_counter() - t0
-    return elapsed, len(mp3s), sum(samples) / 16000
+    return len(mp3s), sum(samples) / 16000
 
 
 def main(argv=None) -> int:
@@ -70,15 +80,17 @@ def main(argv=None) -> int:
     for mp3 in (corpus / "clips").glob("*.mp3"): mp3.read_bytes()  # both sides start from a warm page cache
     best = {}
     for _ in range(a.repeat):
-        for name, fn in [("sox subprocess per clip (DeepSpeech 0.9)", time_sox), ("deepspeech_nb import-cv2", time_ours)]:
-            elapsed, clips, audio = fn(corpus, work, a.jobs)
-            if name not in best or elapsed < best[name][0]: best[name] = (elapsed, clips, audio)
-    print(f"\n{'method':<42}{'clips':>7}{'seconds':>10}{'clips/s':>10}{'audio-s/s':>11}   ({a.jobs} worker processes, {os.cpu_count()} cores)")
-    for name, (elapsed, clips, audio) in best.items():
-        print(f"{name:<42}{clips:>7}{elapsed:>10.2f}{clips / elapsed:>10.1f}{audio / elapsed:>11.1f}")
-    (sox_t, sox_n, _), (ours_t, ours_n, _) = best.values()
-    assert sox_n == ours_n == a.n, f"both sides must convert all {a.n} clips (sox {sox_n}, ours {ours_n})"
-    print(f"\nspeed-up: {sox_t / ours_t:.1f}x (target >= 5x)")
+        for name, fn in [("sox subprocesses per clip (DeepSpeech 0.9)", run_sox), ("deepspeech_nb import-cv2", run_ours)]:
+            cv = fresh_release(corpus, work / "run")
+            result = measured(lambda: fn(cv, a.jobs))
+            if name not in best or result[0] < best[name][0]: best[name] = result
+    print(f"\n{'method':<44}{'clips':>6}{'wall s':>8}{'clips/s':>9}{'audio-s/s':>11}{'CPU ms/clip':>13}"
+          f"   ({a.jobs} workers, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
+    for name, (wall, cpu, clips, audio) in best.items():
+        print(f"{name:<44}{clips:>6}{wall:>8.2f}{clips / wall:>9.1f}{audio / wall:>11.1f}{1000 * cpu / clips:>13.2f}")
+    (sox_wall, sox_cpu, sox_n, _), (our_wall, our_cpu, our_n, _) = best.values()
+    assert sox_n == our_n == a.n, f"both sides must convert all {a.n} clips (sox {sox_n}, ours {our_n})"
+    print(f"\nspeed-up: {sox_wall / our_wall:.1f}x wall-clock throughput (target >= 5x), {sox_cpu / our_cpu:.1f}x less CPU per clip")
     return 0
 
 

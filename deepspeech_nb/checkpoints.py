@@ -12,24 +12,24 @@ __all__ = ['GEOMETRY_ADVICE', 'META_FILE', 'GEOMETRY_FIELDS', 'KINDS', 'PROGRESS
            'list_checkpoints', 'save_checkpoint', 'find_checkpoint', 'check_geometry', 'load_checkpoint',
            'read_progress', 'drop_source_layers', 'restore_partial']
 
-# %% ../nbs/10_checkpoints.ipynb #4fc8360e
-import dataclasses, glob, json, os, re, tempfile
+# %% ../nbs/10_checkpoints.ipynb #9ef22aa7
+import dataclasses, glob, json, os, re, shutil, tempfile
 from pathlib import Path
 
-# %% ../nbs/10_checkpoints.ipynb #4b6d1bed
+# %% ../nbs/10_checkpoints.ipynb #221e574f
 import numpy as np
 import tensorflow as tf
 
-# %% ../nbs/10_checkpoints.ipynb #bd709a72
+# %% ../nbs/10_checkpoints.ipynb #dc588851
 from .core import environment
 
-# %% ../nbs/10_checkpoints.ipynb #36210c25
+# %% ../nbs/10_checkpoints.ipynb #683c47fa
 def default_checkpoint_dir() -> Path:
     "`$XDG_DATA_HOME/deepspeech_nb/checkpoints` (XDG_DATA_HOME defaults to ~/.local/share), as DeepSpeech did."
     data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(data_home) / "deepspeech_nb" / "checkpoints"
 
-# %% ../nbs/10_checkpoints.ipynb #e5bad0e7
+# %% ../nbs/10_checkpoints.ipynb #c79c780a
 @dataclasses.dataclass(frozen=True)
 class ProgressState:
     "Everything besides weights and optimizer slots that a resumed run needs to continue exactly."
@@ -59,7 +59,7 @@ class ProgressState:
         known["extra"] = {**known.get("extra", {}), **unknown}
         return cls(**known)
 
-# %% ../nbs/10_checkpoints.ipynb #aa250eec
+# %% ../nbs/10_checkpoints.ipynb #740ae607
 class CheckpointError(ValueError):
     "A checkpoint that cannot be used; the message says which file and what to do."
 
@@ -72,7 +72,7 @@ class CheckpointGeometryError(CheckpointError):
 GEOMETRY_ADVICE = ("Use a new --checkpoint_dir (or --save_checkpoint_dir) to train this geometry from scratch, "
                    "or --drop_source_layers to transfer the layers that still fit.")
 
-# %% ../nbs/10_checkpoints.ipynb #d56bf631
+# %% ../nbs/10_checkpoints.ipynb #6fcfacc7
 META_FILE = "flags.json"
 
 def _config_dict(cfg) -> dict | None: return None if cfg is None else dataclasses.asdict(cfg)
@@ -93,7 +93,7 @@ def checkpoint_meta(model_cfg=None,     # ModelConfig of the model being trained
             "features": _config_dict(feature_cfg), "alphabet": _alphabet_dict(alphabet),
             "flags": dict(flags or {}), "environment": environment()}
 
-# %% ../nbs/10_checkpoints.ipynb #59a50bde
+# %% ../nbs/10_checkpoints.ipynb #9241a038
 def _atomic_write_text(path: Path, text: str):
     "Write `text` to `path` through a temporary file in the same folder and a rename."
     path = Path(path)
@@ -116,7 +116,7 @@ def read_checkpoint_meta(directory) -> dict | None:
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise CheckpointError(f"{path} is not valid JSON ({e}); delete or fix it") from None
 
-# %% ../nbs/10_checkpoints.ipynb #359c9bd7
+# %% ../nbs/10_checkpoints.ipynb #65c9bda6
 GEOMETRY_FIELDS = ("n_input", "n_context", "n_hidden", "n_classes", "layer_norm")  # ModelConfig fields that shape tensors
 
 def check_checkpoint_meta(meta: dict | None, model_cfg=None, feature_cfg=None, alphabet=None, source=""):
@@ -138,7 +138,7 @@ def check_checkpoint_meta(meta: dict | None, model_cfg=None, feature_cfg=None, a
                                       f"{saved['is_bytes']}) than this run ({now['size']}, {now['is_bytes']}): pass the "
                                       f"original --alphabet_config_path, or --drop_source_layers 1 to retrain the output layer")
 
-# %% ../nbs/10_checkpoints.ipynb #dfc9dd09
+# %% ../nbs/10_checkpoints.ipynb #29acb235
 def model_variables(model) -> dict:
     "The model's variables by Keras path (`layer_1/kernel`, ...)."
     return {v.path: v for v in model.weights}
@@ -164,7 +164,7 @@ def layer_of(path: str) -> str:
     for suffix in ("_norm", "_relu", "_dropout"): head = head.removesuffix(suffix)
     return head
 
-# %% ../nbs/10_checkpoints.ipynb #199524f6
+# %% ../nbs/10_checkpoints.ipynb #cc69d3e6
 KINDS = {"last": "last", "best": "best_dev", "best_dev": "best_dev"}   # accepted names -> sub-folder
 PROGRESS_FILE = "progress.json"
 
@@ -194,7 +194,7 @@ def list_checkpoints(directory, kind: str = "last") -> list[str]:
     if state is None: return []
     return [p for p in state.all_model_checkpoint_paths if _files(p)]
 
-# %% ../nbs/10_checkpoints.ipynb #11d8299a
+# %% ../nbs/10_checkpoints.ipynb #d52a5fdb
 def _publish(folder: Path, prefix: str, kept: list[str]):
     "Point `folder/checkpoint` at `prefix`: TF's pointer format, names relative (the folder can move), atomic rename."
     lines = [f'model_checkpoint_path: "{Path(prefix).name}"'] + [f'all_model_checkpoint_paths: "{Path(p).name}"' for p in kept]
@@ -221,12 +221,19 @@ def save_checkpoint(directory,                 # the --checkpoint_dir (or --save
     kept = (previous + [prefix])[-max(1, max_to_keep):]
     _publish(folder, prefix, kept)
     _atomic_write_text(folder / PROGRESS_FILE, progress.to_json())
-    for old in previous:
-        if old not in kept:
-            for f in _files(old): Path(f).unlink(missing_ok=True)
+    _sweep(folder, kept)
     return prefix
 
-# %% ../nbs/10_checkpoints.ipynb #9d139544
+def _sweep(folder: Path, kept: list[str]):
+    "Delete checkpoint files in `folder` that the pointer no longer names: old ones and those of interrupted saves."
+    keep = {Path(p).name for p in kept}
+    for path in folder.glob("ckpt-*"):
+        stem = re.sub(r"(\.index|\.data-\d+-of-\d+|_temp.*)$", "", path.name)
+        if stem in keep and not path.is_dir(): continue
+        if path.is_dir(): shutil.rmtree(path, ignore_errors=True)
+        else: path.unlink(missing_ok=True)
+
+# %% ../nbs/10_checkpoints.ipynb #a9b75e2b
 TRAIN_LOAD_ORDER = ("last", "best", "init")    # --load_train auto
 EVALUATE_LOAD_ORDER = ("best", "last")         # --load_evaluate auto
 
@@ -243,7 +250,7 @@ def find_checkpoint(directory, which: str = "auto", order=TRAIN_LOAD_ORDER) -> t
                                   f"(found: {present}). Train first, or point --load_checkpoint_dir at a directory "
                                   f"holding one (or pass --load_train init to start fresh)")
 
-# %% ../nbs/10_checkpoints.ipynb #e71491ac
+# %% ../nbs/10_checkpoints.ipynb #872aecc7
 def _reader(prefix: str):
     "A checkpoint reader, with a clear error for unreadable files and for DeepSpeech 0.9's TF1 format."
     try: reader = tf.train.load_checkpoint(prefix)
@@ -275,7 +282,7 @@ def check_geometry(prefix: str, model, skip_layers=(), meta: dict | None = None)
     extra = sorted(n for n in _names(shapes, "model") - set(model_variables(model)) if layer_of(n) not in skip_layers)
     if extra: raise _geometry_error(prefix, meta, f"it has tensors the model lacks: {', '.join(extra)}")
 
-# %% ../nbs/10_checkpoints.ipynb #290735c5
+# %% ../nbs/10_checkpoints.ipynb #68e02a06
 def _assign(reader, section: str, variables: dict, required: bool) -> list[str]:
     "Assign each variable from `section` of the checkpoint; return the names restored."
     shapes, done = reader.get_variable_to_shape_map(), []
@@ -312,7 +319,7 @@ def read_progress(directory, which: str = "auto", order=TRAIN_LOAD_ORDER) -> Pro
     kind, prefix = find_checkpoint(directory, which, order)
     return None if prefix is None else _progress(_reader(prefix))
 
-# %% ../nbs/10_checkpoints.ipynb #704e50ce
+# %% ../nbs/10_checkpoints.ipynb #2f03218d
 def drop_source_layers(n: int) -> tuple[str, ...]:
     "The layers DeepSpeech's `--drop_source_layers n` re-initializes: the last `n` of layer_2 ... layer_6."
     droppable = ("layer_2", "layer_3", "lstm", "layer_5", "layer_6")

@@ -21,6 +21,8 @@ SUBCOMMANDS = {  # name -> ("module:function", one-line help)
     "play": ("deepspeech_nb.augment:main_play", "play or write samples (wav, CSV, SDB) with --augment applied, as training would hear them"),
     "run": ("deepspeech_nb.runs:main_run", "execute a run notebook (nbs/runs/*.ipynb) with papermill into a run folder"),
     "runs": ("deepspeech_nb.runs:main_runs", "table of recorded runs with their parameters and final metrics"),
+    "export": ("deepspeech_nb.export:main_export", "export a checkpoint as SavedModel/TFLite with metadata, model card, zip"),
+    "transcribe": ("deepspeech_nb.inference:main_transcribe", "speech to text with an exported TFLite model (no TensorFlow needed)"),
 }
 
 # %% ../nbs/19_cli.ipynb #590cc4ac

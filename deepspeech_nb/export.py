@@ -10,22 +10,22 @@ __all__ = ['METADATA_NAME', 'METADATA_VERSION', 'ExportError', 'ExportConfig', '
            'model_card', 'check_scorer', 'zip_export', 'export_model', 'write_tflite', 'load_for_export',
            'resident_mb_after_load', 'main_export']
 
-# %% ../nbs/14_export.ipynb #7ce218a4
+# %% ../nbs/14_export.ipynb #52beabf4
 import contextlib, dataclasses, datetime, io, json, os, shutil, sys, warnings, zipfile
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/14_export.ipynb #affc4b66
+# %% ../nbs/14_export.ipynb #91fe7944
 import tensorflow as tf, keras
 from ai_edge_litert.tools import flatbuffer_utils
 from ai_edge_litert import schema_py_generated as schema_fb
 
-# %% ../nbs/14_export.ipynb #50bd025a
+# %% ../nbs/14_export.ipynb #5db56405
 from .core import environment
 from .features import FeatureConfig, audio_to_features
 from .model import ModelConfig, build_model, build_streaming_model
 
-# %% ../nbs/14_export.ipynb #714378b5
+# %% ../nbs/14_export.ipynb #52e7b50f
 class ExportError(ValueError):
     "An export that cannot be written as asked (weights that do not fit, a scorer for another alphabet, ...)."
 
@@ -39,6 +39,7 @@ class ExportConfig:
     export_file_name: str = "output_graph" # base name of the model files
     export_beam_width: int = 500           # default beam width of clients, stored in the metadata
     remove_export: bool = False            # delete an earlier export in export_dir first
+    load_evaluate: str = "auto"            # checkpoint a re-export from a folder reads: auto (best, else last), best, last
     export_zip: bool = False               # bundle TFLite model + scorer + card into <export_dir>.zip (implies tflite)
     scorer_path: str = ""                  # scorer that export_zip bundles; checked against the alphabet
     export_author_id: str = "author"       # metadata: author of the model (a GitHub user or organisation)
@@ -56,7 +57,7 @@ class ExportConfig:
         if "/" in self.export_model_name or "/" in self.export_author_id:
             raise ExportError("--export_model_name and --export_author_id name a file: leave out slashes")
 
-# %% ../nbs/14_export.ipynb #1876f4f7
+# %% ../nbs/14_export.ipynb #b24c1c94
 def config_from_params(params: dict # flat DeepSpeech flag values (`deepspeech_nb.flags.parse_flags`)
                       ) -> "ExportConfig | None":
     "The `ExportConfig` of a run, or None when `export_dir` is empty (no export)."
@@ -65,7 +66,7 @@ def config_from_params(params: dict # flat DeepSpeech flag values (`deepspeech_n
     cfg = ExportConfig(**{k: v for k, v in params.items() if k in names and v is not None})
     return dataclasses.replace(cfg, export_tflite=cfg.export_tflite or cfg.export_zip)
 
-# %% ../nbs/14_export.ipynb #cce34469
+# %% ../nbs/14_export.ipynb #5fe0e993
 def streaming_twin(model: keras.Model, # trained whole-utterance model (`build_model`)
                    model_cfg: ModelConfig, n_steps: int = 16) -> keras.Model:
     "The streaming model of one utterance, `n_steps` frames a step, carrying `model`'s trained weights."
@@ -74,7 +75,7 @@ def streaming_twin(model: keras.Model, # trained whole-utterance model (`build_m
         raise ExportError(f"the trained model does not fit {model_cfg}: {e}; export with the ModelConfig it was "
                           "trained with") from None
 
-# %% ../nbs/14_export.ipynb #d2da754e
+# %% ../nbs/14_export.ipynb #43a08f5e
 def to_tflite(stream: keras.Model, # functional streaming model with named dict outputs
               quantize: bool = True # int8 weights (dynamic range quantisation)
              ) -> bytes:            # the .tflite flatbuffer
@@ -85,7 +86,7 @@ def to_tflite(stream: keras.Model, # functional streaming model with named dict 
         warnings.simplefilter("ignore", UserWarning)
         return converter.convert()
 
-# %% ../nbs/14_export.ipynb #3695eebd
+# %% ../nbs/14_export.ipynb #3ea4724c
 def run_tflite(tflite: bytes, inputs: dict) -> dict:
     "Outputs of the `serving_default` signature of a TFLite model held in memory."
     from ai_edge_litert.interpreter import Interpreter
@@ -108,7 +109,7 @@ def check_tflite(tflite: bytes,        # converted streaming model
                           "the conversion is broken, please report it with your TensorFlow version")
     return diff
 
-# %% ../nbs/14_export.ipynb #c33b94c2
+# %% ../nbs/14_export.ipynb #c809bbac
 METADATA_NAME = "deepspeech_nb"   # name of the TFLite metadata entry holding the JSON below
 METADATA_VERSION = 1              # bump when the meaning of a field changes
 
@@ -131,7 +132,7 @@ def export_metadata(model_cfg: ModelConfig, feature_cfg: FeatureConfig,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "environment": environment(), **(extra or {})}
 
-# %% ../nbs/14_export.ipynb #32fe434b
+# %% ../nbs/14_export.ipynb #caec506b
 def embed_metadata(tflite: bytes, # a .tflite flatbuffer
                    meta: dict     # JSON-able metadata
                   ) -> bytes:     # the same model with `meta` in its `deepspeech_nb` metadata entry
@@ -145,7 +146,7 @@ def embed_metadata(tflite: bytes, # a .tflite flatbuffer
     model.metadata = [m for m in model.metadata or [] if m.name not in (METADATA_NAME, METADATA_NAME.encode())] + [entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
-# %% ../nbs/14_export.ipynb #9bb52a70
+# %% ../nbs/14_export.ipynb #8737dabc
 def _spec(shape, name, dtype=tf.float32): return tf.TensorSpec(shape, dtype, name=name)
 
 def write_saved_model(model: keras.Model, stream: keras.Model, path: Path, meta: dict,
@@ -165,7 +166,7 @@ def write_saved_model(model: keras.Model, stream: keras.Model, path: Path, meta:
     archive.write_out(str(path), verbose=False)
     return path
 
-# %% ../nbs/14_export.ipynb #05aba538
+# %% ../nbs/14_export.ipynb #fdf6f08f
 def model_card(meta: dict, files: dict[str, Path]) -> str:
     "A Markdown model card: DeepSpeech's YAML header, the description, the model's geometry and its files."
     header = ["---", f"author: {meta['author_id']}"] + [f"{k}: {meta[k]}" for k in
@@ -191,7 +192,7 @@ def model_card(meta: dict, files: dict[str, Path]) -> str:
 
 def _size(p: Path) -> str: return f"{p.stat().st_size / 2**20:.1f} MiB"
 
-# %% ../nbs/14_export.ipynb #861bee3f
+# %% ../nbs/14_export.ipynb #34f978b4
 def _fresh_dir(cfg: ExportConfig) -> Path:
     "`export_dir`, created; emptied first with `remove_export` (only when it holds an earlier export)."
     out = Path(cfg.export_dir)
@@ -209,7 +210,7 @@ def _write_atomic(path: Path, data: bytes) -> Path:
     tmp.write_bytes(data); os.replace(tmp, path)
     return path
 
-# %% ../nbs/14_export.ipynb #7d133204
+# %% ../nbs/14_export.ipynb #74e4f5af
 def check_scorer(scorer_path: str, alphabet) -> None:
     "`ExportError` when the scorer is missing or was built for another alphabet than the model's."
     if not scorer_path: return
@@ -231,7 +232,7 @@ def zip_export(out: Path, files: dict[str, Path], scorer_path: str = "") -> Path
     os.replace(tmp, target)
     return target
 
-# %% ../nbs/14_export.ipynb #ec00cfab
+# %% ../nbs/14_export.ipynb #07945c16
 def export_model(source,                        # trained keras.Model (from `build_model`) or a checkpoint folder
                  cfg: ExportConfig,
                  model_cfg: ModelConfig | None = None, # geometry of `source` (a checkpoint carries its own)
@@ -240,7 +241,8 @@ def export_model(source,                        # trained keras.Model (from `bui
                  extra: dict | None = None,     # more provenance stored in the metadata
                 ) -> dict[str, Path]:           # what was written: saved_model, tflite, metadata, card, zip
     "Write the export of a trained model (or of the checkpoint in a folder) into `cfg.export_dir`."
-    if isinstance(source, (str, Path)): source, model_cfg, feature_cfg, alphabet, extra = load_for_export(source, extra)
+    if isinstance(source, (str, Path)):
+        source, model_cfg, feature_cfg, alphabet, extra = load_for_export(source, cfg.load_evaluate, extra)
     if model_cfg is None or alphabet is None: raise ExportError("export_model needs model_cfg and alphabet with a keras.Model")
     feature_cfg = feature_cfg or FeatureConfig(n_input=model_cfg.n_input, n_context=model_cfg.n_context)
     if model_cfg.n_classes != alphabet.size + 1:
@@ -263,13 +265,29 @@ def write_tflite(stream: keras.Model, path: Path, meta: dict, quantize: bool = T
     check_tflite(tflite, stream, rel_tol=0.1 if quantize else 1e-4)
     return _write_atomic(path, embed_metadata(tflite, {**meta, "quantized": quantize}))
 
-# %% ../nbs/14_export.ipynb #4038d3e3
-def load_for_export(checkpoint_dir, extra: dict | None = None):
+# %% ../nbs/14_export.ipynb #ae2aea1f
+def load_for_export(checkpoint_dir,       # a --checkpoint_dir written by training
+                    which: str = "auto",  # --load_evaluate: auto, best or last
+                    extra: dict | None = None):
     "(model, model_cfg, feature_cfg, alphabet, extra) restored from a checkpoint folder."
-    from deepspeech_nb.checkpoints import load_checkpoint_for_export
-    return load_checkpoint_for_export(checkpoint_dir, extra)
+    from deepspeech_nb.checkpoints import read_checkpoint_meta, load_checkpoint, EVALUATE_LOAD_ORDER
+    from deepspeech_nb.text import Alphabet, UTF8Alphabet
+    meta = read_checkpoint_meta(checkpoint_dir)
+    if not meta or not meta.get("model") or not meta.get("alphabet"):
+        raise ExportError(f"{checkpoint_dir} has no flags.json recording the model and alphabet; point --checkpoint_dir "
+                          "at a folder written by `deepspeech-nb train`")
+    model_cfg = ModelConfig(**meta["model"])
+    feature_cfg = FeatureConfig(**meta["features"]) if meta.get("features") else FeatureConfig(
+        n_input=model_cfg.n_input, n_context=model_cfg.n_context)
+    labels = meta["alphabet"]
+    alphabet = UTF8Alphabet() if labels["is_bytes"] else Alphabet.from_labels(labels["labels"], source=f"{checkpoint_dir}/flags.json")
+    model = build_model(model_cfg)
+    progress = load_checkpoint(checkpoint_dir, model, which=which, order=EVALUATE_LOAD_ORDER)
+    provenance = {"checkpoint": {"dir": str(Path(checkpoint_dir).resolve()), "epoch": progress.epoch,
+                                 "global_step": progress.global_step, "best_dev_loss": progress.best_dev_loss}}
+    return model, model_cfg, feature_cfg, alphabet, {**provenance, **(extra or {})}
 
-# %% ../nbs/14_export.ipynb #5f824ab2
+# %% ../nbs/14_export.ipynb #e15c667d
 def resident_mb_after_load(model_path, # a .tflite file
                            mode: str = "path", # "path": memory-mapped; "content": read into a bytes object first
                           ) -> dict:  # MB of resident memory added by loading, and the file's size
@@ -283,7 +301,7 @@ def resident_mb_after_load(model_path, # a .tflite file
     res = subprocess.run([sys.executable, "-c", code, str(model_path), mode], capture_output=True, text=True, check=True)
     return {"file_mb": Path(model_path).stat().st_size / 1e6, "loaded_mb": float(res.stdout.split()[-1])}
 
-# %% ../nbs/14_export.ipynb #9cf47b58
+# %% ../nbs/14_export.ipynb #845a40a9
 def main_export(argv: list[str]) -> int:
     "`deepspeech-nb export`: export the checkpoint in --checkpoint_dir into --export_dir."
     from deepspeech_nb.flags import parse_flags, resolve_params

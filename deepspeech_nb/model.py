@@ -8,15 +8,15 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/model.html.md"""
 __all__ = ['LAYER_NAMES', 'ModelConfigError', 'ModelConfig', 'ContextWindow', 'build_model', 'parameter_table', 'copy_weights',
            'build_streaming_model', 'zero_state', 'run_streaming']
 
-# %% ../nbs/09_model.ipynb #390babf2
+# %% ../nbs/09_model.ipynb #b450d395
 import dataclasses
 import numpy as np
 
-# %% ../nbs/09_model.ipynb #0ee6d714
+# %% ../nbs/09_model.ipynb #b62316eb
 import tensorflow as tf
 import keras
 
-# %% ../nbs/09_model.ipynb #eb338aba
+# %% ../nbs/09_model.ipynb #092770cd
 class ModelConfigError(ValueError):
     "A `ModelConfig` that cannot describe a model (non-positive sizes, dropout outside [0, 1))."
 
@@ -63,7 +63,7 @@ class ModelConfig:
         "A config whose input geometry matches a `FeatureConfig`."
         return cls(n_input=features.n_input, n_context=features.n_context, **kwargs)
 
-# %% ../nbs/09_model.ipynb #59461d61
+# %% ../nbs/09_model.ipynb #2522f8e5
 @keras.saving.register_keras_serializable(package="deepspeech_nb")
 class ContextWindow(keras.layers.Layer):
     "(batch, time, n_input) -> (batch, time, (2*n_context+1)*n_input): each frame with its neighbours, zero-padded."
@@ -82,7 +82,7 @@ class ContextWindow(keras.layers.Layer):
 
     def get_config(self): return {**super().get_config(), "n_context": self.n_context}
 
-# %% ../nbs/09_model.ipynb #2e7737b5
+# %% ../nbs/09_model.ipynb #8cf9d9a8
 LAYER_NAMES = ("layer_1", "layer_2", "layer_3", "lstm", "layer_5", "layer_6")  # DeepSpeech's names, input to output
 
 def _hidden(x, cfg: ModelConfig, name: str, dropout: bool, policy):
@@ -96,9 +96,9 @@ def _hidden(x, cfg: ModelConfig, name: str, dropout: bool, policy):
 def _lstm(cfg: ModelConfig, policy) -> keras.layers.LSTM:
     "The recurrent layer: cuDNN-eligible defaults, returns the sequence and the final (h, c)."
     return keras.layers.LSTM(cfg.n_hidden, return_sequences=True, return_state=True, unit_forget_bias=False,
-                             name="lstm", dtype=policy)
+                             recurrent_initializer="glorot_uniform", name="lstm", dtype=policy)
 
-# %% ../nbs/09_model.ipynb #47c97bd5
+# %% ../nbs/09_model.ipynb #6c13dc35
 def build_model(cfg: ModelConfig = ModelConfig(),
                 dtype_policy: str | None = None   # e.g. "mixed_float16"; None: Keras' global policy
                ) -> keras.Model:                  # features (batch, time, n_input) -> logits (batch, time, n_classes)
@@ -111,20 +111,20 @@ def build_model(cfg: ModelConfig = ModelConfig(),
     logits = keras.layers.Dense(cfg.n_classes, name="layer_6", dtype="float32")(x)
     return keras.Model(feats, logits, name="deepspeech")
 
-# %% ../nbs/09_model.ipynb #f9018746
+# %% ../nbs/09_model.ipynb #1c105d7c
 def parameter_table(model: keras.Model) -> list[dict]:
     "One row per layer with weights: name, weight shapes, parameter count."
     return [{"layer": layer.name, "weights": " ".join(str(tuple(w.shape)) for w in layer.weights),
              "parameters": int(sum(np.prod(w.shape) for w in layer.weights))} for layer in model.layers if layer.weights]
 
-# %% ../nbs/09_model.ipynb #c11d9e68
+# %% ../nbs/09_model.ipynb #c97ad4f6
 def copy_weights(source: keras.Model, target: keras.Model) -> keras.Model:
     "Copy every layer's weights from `source` into the layer of the same name in `target`."
     for layer in target.layers:
         if layer.weights: layer.set_weights(source.get_layer(layer.name).get_weights())
     return target
 
-# %% ../nbs/09_model.ipynb #68794319
+# %% ../nbs/09_model.ipynb #6859b36c
 def build_streaming_model(cfg: ModelConfig = ModelConfig(),
                           n_steps: int | None = 16,      # frames per chunk (DeepSpeech's --n_steps); None: any
                           batch_size: int | None = None, # fixed batch for export (1), None: any
@@ -144,7 +144,7 @@ def build_streaming_model(cfg: ModelConfig = ModelConfig(),
                         {"logits": logits, "new_state_c": new_c, "new_state_h": new_h}, name="deepspeech_streaming")
     return copy_weights(weights_from, model) if weights_from is not None else model
 
-# %% ../nbs/09_model.ipynb #b68fc58a
+# %% ../nbs/09_model.ipynb #751f904f
 def zero_state(cfg: ModelConfig, batch_size: int = 1) -> dict:
     "The LSTM state at the start of an utterance: zeros for `previous_state_c` and `previous_state_h`."
     zeros = np.zeros((batch_size, cfg.n_hidden), np.float32)

@@ -10,21 +10,18 @@ __all__ = ['SENTENCE_FILES', 'ESPEAK_ACCENTS', 'ESPEAK_VARIANTS', 'FLITE_VOICES'
            'speak', 'roomify', 'write_mp3', 'SynthConfig', 'plan_corpus', 'write_tsv', 'synth_corpus',
            'make_tiny_corpus', 'main_synth_corpus']
 
-# %% ../nbs/05_synth.ipynb #60b00802
-import argparse, csv, hashlib, io, json, math, os, shutil, subprocess, tempfile
-import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor
+# %% ../nbs/05_synth.ipynb #217519a1
+import argparse, csv, hashlib, io, json, math, os, shutil, subprocess, sys, tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-# %% ../nbs/05_synth.ipynb #f2fb1858
+# %% ../nbs/05_synth.ipynb #ccfcabc4
 import numpy as np, soundfile as sf
-from tqdm.auto import tqdm
 
-# %% ../nbs/05_synth.ipynb #ecfd1356
+# %% ../nbs/05_synth.ipynb #c1698104
 from .core import data_path
 
-# %% ../nbs/05_synth.ipynb #4bb06dde
+# %% ../nbs/05_synth.ipynb #e1ee8f6d
 SENTENCE_FILES = ("proverbs.txt", "rhymes.txt", "composed.txt")  # in deepspeech_nb/data/synth/, see its README.md
 
 def load_sentences(files=SENTENCE_FILES) -> list[str]:
@@ -32,7 +29,7 @@ def load_sentences(files=SENTENCE_FILES) -> list[str]:
     return [line.strip() for name in files for line in data_path("synth", name).read_text("utf-8").splitlines()
             if line.strip()]
 
-# %% ../nbs/05_synth.ipynb #6dd9b3ce
+# %% ../nbs/05_synth.ipynb #3a81d5de
 @dataclass(frozen=True)
 class Speaker:
     engine: str  # "espeak-ng" or "flite"
@@ -48,7 +45,7 @@ class Speaker:
         "A Common-Voice-like anonymous id: sha512 hex of the voice settings (age/gender/accent follow from them)."
         return hashlib.sha512(f"{self.engine}|{self.voice}|{self.speed}|{self.pitch}".encode()).hexdigest()
 
-# %% ../nbs/05_synth.ipynb #d9f7e83d
+# %% ../nbs/05_synth.ipynb #9270c9c6
 ESPEAK_ACCENTS = {"en-us": "us", "en-us-nyc": "us", "en-gb": "england", "en-gb-x-rp": "england",
                   "en-gb-x-gbclan": "england", "en-gb-x-gbcwmd": "england", "en-gb-scotland": "scotland",
                   "en-029": "other"}  # espeak-ng English voices -> Common Voice accent labels
@@ -63,7 +60,7 @@ def available_voices() -> list[tuple[str, str]]:
     if shutil.which("flite"): voices += [("flite", v) for v in FLITE_VOICES]
     return voices
 
-# %% ../nbs/05_synth.ipynb #56c000eb
+# %% ../nbs/05_synth.ipynb #62164250
 def parse_voice(spec:str) -> tuple[str, str]:
     "`'en-gb+f2'` -> `('espeak-ng', 'en-gb+f2')`; `'flite:slt'` -> `('flite', 'slt')`."
     engine, _, voice = spec.rpartition(":")
@@ -72,7 +69,7 @@ def parse_voice(spec:str) -> tuple[str, str]:
     if shutil.which(engine) is None: raise ValueError(f"voice {spec!r} needs {engine}, which is not installed: apt-get install {engine}")
     return engine, voice
 
-# %% ../nbs/05_synth.ipynb #cc0ac5b5
+# %% ../nbs/05_synth.ipynb #4923b2fc
 def _gender(engine, voice):
     if engine == "flite": return FLITE_VOICES.get(voice, "other")
     variant = voice.partition("+")[2]
@@ -95,10 +92,10 @@ def make_speakers(n:int, # how many distinct speakers
         if s.client_id not in seen: seen.add(s.client_id); speakers.append(s)
     return speakers
 
-# %% ../nbs/05_synth.ipynb #eb5f653c
+# %% ../nbs/05_synth.ipynb #99a004c5
 SYNTH_SAMPLE_RATE = 48000  # Common Voice distributes 48 kHz mp3
 
-class SynthError(ValueError): pass
+class SynthError(ValueError): "A TTS engine that is missing or failed; the message names the engine and voice."
 
 def speak(speaker:Speaker, text:str) -> tuple[np.ndarray, int]:
     "Run the speaker's TTS engine on `text`: (samples,) float32 in [-1, 1] and its sample rate."
@@ -117,7 +114,7 @@ def speak(speaker:Speaker, text:str) -> tuple[np.ndarray, int]:
         if res.returncode or not out.exists(): raise SynthError(f"flite failed for {speaker.voice!r}: {res.stderr.decode(errors='replace').strip()}")
         return sf.read(out, dtype="float32")
 
-# %% ../nbs/05_synth.ipynb #cbbc38c4
+# %% ../nbs/05_synth.ipynb #f89e8fc6
 def _resample(audio, from_rate, to_rate):
     try: from deepspeech_nb.audio import resample
     except ImportError: import soxr; return soxr.resample(audio, from_rate, to_rate).astype(np.float32)
@@ -134,7 +131,7 @@ def roomify(audio:np.ndarray, # (samples,) float32 speech from the engine
     audio = (audio + noise) * 10 ** (rng.uniform(-6, 0) / 20)
     return np.clip(_resample(audio, sample_rate, SYNTH_SAMPLE_RATE), -1, 1)
 
-# %% ../nbs/05_synth.ipynb #b947506e
+# %% ../nbs/05_synth.ipynb #cc7548a0
 def write_mp3(path, # destination .mp3 (written to a temp name, then renamed)
               audio:np.ndarray, # (samples,) float32 in [-1, 1]
               sample_rate:int):
@@ -148,7 +145,7 @@ def write_mp3(path, # destination .mp3 (written to a temp name, then renamed)
         finally: wav.unlink(missing_ok=True)
     os.replace(tmp, path)
 
-# %% ../nbs/05_synth.ipynb #8234adec
+# %% ../nbs/05_synth.ipynb #4a94b618
 @dataclass(frozen=True)
 class SynthConfig:
     n: int = 500                  # clips in train + dev + test
@@ -161,7 +158,7 @@ class SynthConfig:
 SPLITS = ("train", "dev", "test")
 TSV_COLUMNS = ("client_id", "path", "sentence", "up_votes", "down_votes", "age", "gender", "accent")  # CV's
 
-# %% ../nbs/05_synth.ipynb #5a4b9a09
+# %% ../nbs/05_synth.ipynb #0500eabb
 def _split_sizes(total, cfg):
     "How many of `total` go to train, dev and test: at least one each."
     dev, test = (max(1, round(total * f)) for f in (cfg.dev_fraction, cfg.test_fraction))
@@ -176,12 +173,14 @@ def _sentence_pools(sentences, clips_per_split, rng):
         pools[split] = order[start:start + size]; start += size
     return pools
 
-# %% ../nbs/05_synth.ipynb #76c2f92d
+# %% ../nbs/05_synth.ipynb #c06c0870
 def plan_corpus(cfg:SynthConfig, sentences:list[str]) -> list[dict]:
     "Every clip of the corpus as a TSV row plus its `split` and `speaker`, decided by `cfg.seed` alone."
     if cfg.n < 3: raise ValueError(f"synth-corpus needs n >= 3 (one clip per split), got {cfg.n}")
+    voices = list(cfg.voices or available_voices())
+    if not voices: raise SynthError("no TTS engine found: install espeak-ng (scripts/setup-system.sh does)")
     rng = np.random.default_rng(cfg.seed)
-    speakers = make_speakers(max(3, math.ceil(cfg.n / cfg.clips_per_speaker)), list(cfg.voices or available_voices()), rng)
+    speakers = make_speakers(max(3, math.ceil(cfg.n / cfg.clips_per_speaker)), voices, rng)
     spk_sizes = _split_sizes(len(speakers), cfg)
     splits = [s for s in SPLITS for _ in range(spk_sizes[s])]
     per_speaker = [cfg.n // len(speakers) + (i < cfg.n % len(speakers)) for i in range(len(speakers))]
@@ -197,7 +196,7 @@ def plan_corpus(cfg:SynthConfig, sentences:list[str]) -> list[dict]:
                              age=speaker.age, gender=speaker.gender, accent=speaker.accent))
     return rows
 
-# %% ../nbs/05_synth.ipynb #9239a63e
+# %% ../nbs/05_synth.ipynb #0fd7dec7
 def _render(job) -> float:
     "Speak, roomify and encode one clip unless it exists; returns its duration in seconds."
     speaker, sentence, path = job
@@ -207,12 +206,7 @@ def _render(job) -> float:
         write_mp3(path, roomify(audio, sr, rng), SYNTH_SAMPLE_RATE)
     return sf.info(str(path)).duration
 
-def _pool(jobs):
-    "A process pool forking this process (so functions defined in a notebook work too)."
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
-
-# %% ../nbs/05_synth.ipynb #8038ec5a
+# %% ../nbs/05_synth.ipynb #f7635cbf
 def write_tsv(path, rows):
     "Write Common Voice TSV rows (dicts with TSV_COLUMNS) atomically."
     path = Path(path); tmp = path.with_name(path.name + ".part")
@@ -221,7 +215,7 @@ def write_tsv(path, rows):
         w.writerow(TSV_COLUMNS); w.writerows([r[c] for c in TSV_COLUMNS] for r in rows)
     os.replace(tmp, path)
 
-# %% ../nbs/05_synth.ipynb #2962c821
+# %% ../nbs/05_synth.ipynb #7d57bb0b
 def synth_corpus(out_dir, # folder to create: OUT/{train,dev,test,validated}.tsv and OUT/clips/*.mp3
                  cfg:SynthConfig=SynthConfig(),
                  jobs:int|None=None, # worker processes (default: all cores)
@@ -229,18 +223,17 @@ def synth_corpus(out_dir, # folder to create: OUT/{train,dev,test,validated}.tsv
                 ) -> dict[str, Path]: # split -> TSV path
     "Make (or complete) a Common-Voice-shaped synthetic corpus in `out_dir`; idempotent."
     out_dir = Path(out_dir).absolute(); clips = out_dir / "clips"; clips.mkdir(parents=True, exist_ok=True)
+    from deepspeech_nb.importers import process_map
     plan = plan_corpus(cfg, load_sentences())
     todo = [(r["speaker"], r["sentence"], clips / r["path"]) for r in plan]
     missing = sum(not p.exists() for *_, p in todo)
-    with _pool(jobs or os.cpu_count()) as ex:
-        list(tqdm(ex.map(_render, todo, chunksize=4), total=len(todo), disable=not progress or not missing,
-                  desc=f"synthesizing {missing} clips", unit="clip"))
+    process_map(_render, todo, jobs, desc=f"synthesizing {missing} clips", progress=progress and missing > 0)
     tsvs = {split: out_dir / f"{split}.tsv" for split in (*SPLITS, "validated")}
     for split in SPLITS: write_tsv(tsvs[split], [r for r in plan if r["split"] == split])
     write_tsv(tsvs["validated"], plan)
     return tsvs
 
-# %% ../nbs/05_synth.ipynb #46acc9da
+# %% ../nbs/05_synth.ipynb #4da8c48c
 def make_tiny_corpus(out_dir, # folder for the corpus (created; reused when it already holds this corpus)
                      n:int=20, # clips in train + dev + test
                      seed:int=0,
@@ -258,7 +251,7 @@ def make_tiny_corpus(out_dir, # folder for the corpus (created; reused when it a
     marker.write_text(json.dumps(want))
     return csvs
 
-# %% ../nbs/05_synth.ipynb #87ece7a3
+# %% ../nbs/05_synth.ipynb #5c37c4cb
 def main_synth_corpus(argv:list[str]) -> int:
     "`deepspeech-nb synth-corpus OUT`: a Common-Voice-shaped corpus spoken by the TTS voices installed here."
     p = argparse.ArgumentParser(prog="deepspeech-nb synth-corpus", description=main_synth_corpus.__doc__)
@@ -271,6 +264,7 @@ def main_synth_corpus(argv:list[str]) -> int:
     a = p.parse_args(argv)
     try: voices = tuple(parse_voice(v) for v in a.voices)
     except ValueError as e: p.error(str(e))
-    tsvs = synth_corpus(a.out, SynthConfig(n=a.n, seed=a.seed, voices=voices), jobs=a.jobs)
+    try: tsvs = synth_corpus(a.out, SynthConfig(n=a.n, seed=a.seed, voices=voices), jobs=a.jobs)
+    except ValueError as e: print(f"{p.prog}: error: {e}", file=sys.stderr); return 2
     for split, path in tsvs.items(): print(f"{split:>9}: {sum(1 for _ in open(path)) - 1:5d} clips  {path}")
     return 0

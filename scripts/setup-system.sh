@@ -9,6 +9,7 @@ PACKAGES=(
   lame                                        # mp3 encoding fallback for synth-corpus
   sox                                         # the per-clip baseline in bench/import_throughput.py
   libsox-fmt-mp3                              # lets that sox baseline read Common Voice mp3
+  flite                                       # four more TTS voices for synth-corpus (optional)
   git
 )
 missing=()

@@ -118,7 +118,7 @@ def test_bad_input_is_reported_not_fatal(synth_cv, tmp_path):
     assert len(kept) == len(rows) - 1  # only the corrupt clip is lost from the original rows
 
 
-def _big_release(synth_cv, dst, copies=20):
+def _big_release(synth_cv, dst, copies=12):
     "A release whose train.tsv lists every synthetic clip `copies` times under new names: many clips, cheaply."
     cv = fresh_copy(synth_cv, dst)
     with open(cv / "validated.tsv", encoding="utf-8") as f: rows = list(csv.DictReader(f, delimiter="\t"))
@@ -150,7 +150,7 @@ def test_killed_import_resumes_converting_only_the_rest(synth_cv, tmp_path):
     proc = subprocess.Popen(CLI + ["import-cv2", "--jobs", "2", str(cv)], cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while len(list(clips.glob("*.wav"))) < 30 and time.time() < deadline and proc.poll() is None: time.sleep(0.005)
+    while len(list(clips.glob("*.wav"))) < 20 and time.time() < deadline and proc.poll() is None: time.sleep(0.005)
     os.killpg(proc.pid, signal.SIGKILL); proc.wait()
     done = sorted(clips.glob("*.wav"))
     assert 0 < len(done) < total, f"kill came at {len(done)}/{total} clips"

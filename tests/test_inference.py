@@ -1,0 +1,180 @@
+"""Exported models in the TF-free runtime: a process without TensorFlow, memory-mapped loading, streaming parity,
+float vs int8 TFLite, and the messages for bad input (lessons 14 and 15)."""
+import json, os, subprocess, sys, textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deepspeech_nb.core import data_path
+
+LDC93S1 = data_path("deepspeech", "LDC93S1.wav")
+LDC93S1_8K = data_path("deepspeech", "LDC93S1_pcms16le_1_8000.wav")
+
+# Makes `import tensorflow` (and keras) fail in the process that loads it: the runtime must not need them.
+BLOCKER = textwrap.dedent('''
+    import sys
+    class _HideTensorFlow:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("tensorflow", "keras", "tf_keras", "tensorboard"):
+                raise ImportError(f"{name} is hidden by tests/test_inference.py: the runtime must not import it")
+    sys.meta_path.insert(0, _HideTensorFlow())
+''')
+
+
+def _export(tmp: Path, n_hidden: int = 64, quantize: bool = False, seed: int = 1, name: str = "export"):
+    "A model with random weights exported with its TFLite streaming step; returns (keras model, files)."
+    import keras
+    from deepspeech_nb.export import ExportConfig, export_model
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    keras.utils.set_random_seed(seed)
+    cfg = ModelConfig(n_hidden=n_hidden)
+    model = build_model(cfg)
+    files = export_model(model, ExportConfig(str(tmp / name), export_tflite=True, export_quantize=quantize),
+                         cfg, None, load_alphabet())
+    return model, files
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    "A small float export and its Keras model."
+    return _export(tmp_path_factory.mktemp("float"))
+
+
+def _run_without_tf(tmp: Path, code: str) -> subprocess.CompletedProcess:
+    "Run `code` in a fresh Python where importing TensorFlow fails."
+    (tmp / "sitecustomize.py").write_text(BLOCKER)
+    env = {**os.environ, "PYTHONPATH": str(tmp)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_transcribes_without_tensorflow(exported, tmp_path):
+    _, files = exported
+    from deepspeech_nb.inference import Model
+    want = Model(files["tflite"]).stt(_audio())
+    code = textwrap.dedent(f'''
+        import sys, json
+        try:
+            import tensorflow
+            print("tensorflow imported"); sys.exit(3)
+        except ImportError: pass
+        from deepspeech_nb.cli import main
+        rc = main(["transcribe", {str(LDC93S1)!r}, "--model", {str(files["tflite"])!r}, "--json"])
+        assert not any(m.split(".")[0] in ("tensorflow", "keras") for m in sys.modules), "TF got imported"
+        sys.exit(rc)
+    ''')
+    res = _run_without_tf(tmp_path, code)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["transcript"] == want
+    assert all({"word", "start_time", "duration"} <= set(w) for w in out["words"])
+
+
+def _audio() -> np.ndarray:
+    from deepspeech_nb.audio import load_audio
+    return load_audio(LDC93S1)
+
+
+def test_streaming_matches_whole_utterance(exported):
+    "Keras streaming twin and TFLite stream, in ragged chunks, give the whole-utterance logits."
+    model, files = exported
+    from deepspeech_nb.export import streaming_twin
+    from deepspeech_nb.inference import Model, Featurizer, context_windows
+    from deepspeech_nb.model import ModelConfig, run_streaming
+    audio, cfg = _audio(), ModelConfig(n_hidden=64)
+    feats = Featurizer()(audio)
+    whole = np.asarray(model(feats[None]))[0]
+    keras_stream = run_streaming(streaming_twin(model, cfg), context_windows(feats, 9), cfg)
+    np.testing.assert_allclose(keras_stream, whole, atol=1e-4)
+    stream = Model(files["tflite"]).create_stream()
+    for piece in np.array_split(audio, [5, 321, 5120, 5121, 20000]): stream.feed_audio_content(piece)
+    stream.finish_stream()
+    np.testing.assert_allclose(stream.logits, whole, atol=1e-4)
+
+
+def test_memory_mapped_load_stays_below_file_size(tmp_path):
+    "Loading a ~48 MB model adds a few MB of resident memory: LiteRT maps the file (what .pbmm was for)."
+    from deepspeech_nb.export import resident_mb_after_load, to_tflite
+    from deepspeech_nb.model import ModelConfig, build_streaming_model
+    cfg = ModelConfig(n_hidden=1024)
+    path = tmp_path / "big.tflite"
+    path.write_bytes(to_tflite(build_streaming_model(cfg, batch_size=1), quantize=False))
+    mapped, copied = resident_mb_after_load(path, "path"), resident_mb_after_load(path, "content")
+    assert mapped["file_mb"] > 40
+    assert mapped["loaded_mb"] < mapped["file_mb"] / 2, (mapped, copied)
+    assert copied["loaded_mb"] > 0.9 * copied["file_mb"], (mapped, copied)
+
+
+def test_bad_inputs_give_clear_messages(exported, tmp_path):
+    _, files = exported
+    from deepspeech_nb.inference import Model, InferenceError, ModelError, main_transcribe
+    corrupt = tmp_path / "corrupt.tflite"
+    corrupt.write_bytes(files["tflite"].read_bytes()[:3000])
+    with pytest.raises(ModelError, match="export it again"): Model(corrupt)
+    garbage = tmp_path / "garbage.tflite"
+    garbage.write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelError, match="not a TFLite model"): Model(garbage)
+    model = Model(files["tflite"])
+    with pytest.raises(InferenceError, match="empty"): model.stt(np.zeros(0, np.int16))
+    res = subprocess.run([str(Path(sys.executable).parent / "deepspeech-nb"), "transcribe", str(LDC93S1_8K),
+                          "--model", str(files["tflite"])], capture_output=True, text=True)
+    assert res.returncode == 0 and "8000 Hz; resampled to the model's 16000 Hz" in res.stderr, res.stderr
+    empty = tmp_path / "empty.wav"
+    from deepspeech_nb.audio import write_wav
+    write_wav(empty, np.zeros(0, np.float32))
+    assert main_transcribe([str(empty), "--model", str(files["tflite"])]) == 1
+
+
+def test_scorer_for_another_alphabet_is_refused(tmp_path):
+    decode = pytest.importorskip("deepspeech_nb.decode")
+    if not hasattr(decode, "load_scorer"): pytest.skip("deepspeech_nb.decode has no load_scorer yet")
+    import keras
+    from deepspeech_nb.export import ExportConfig, export_model
+    from deepspeech_nb.inference import Model, InferenceError
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import Alphabet
+    russian = Alphabet(data_path("deepspeech", "russian_sample_data", "alphabet.ru"))
+    cfg = ModelConfig(n_hidden=16, n_classes=russian.size + 1)
+    files = export_model(build_model(cfg), ExportConfig(str(tmp_path / "ru"), export_tflite=True), cfg, None, russian)
+    with pytest.raises(InferenceError, match="cannot be used with model"):
+        Model(files["tflite"]).enable_external_scorer(data_path("deepspeech", "pruned_lm.scorer"))
+
+
+def overfit_ldc93s1(n_hidden: int = 100, steps: int = 300, seed: int = 0):
+    "A model that has memorised LDC93S1 (DeepSpeech's bin/run-ldc93s1.sh), trained with a plain CTC loop."
+    import keras, tensorflow as tf
+    from deepspeech_nb.features import audio_to_features
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    keras.utils.set_random_seed(seed)
+    alphabet, cfg = load_alphabet(), ModelConfig(n_hidden=n_hidden, dropout_rate=0.0)
+    text = data_path("deepspeech", "LDC93S1.txt").read_text().split(" ", 2)[2].strip().lower()
+    text = "".join(c for c in text if alphabet.can_encode(c))
+    feats = tf.constant(np.asarray(audio_to_features(_audio()))[None])
+    labels = tf.constant([alphabet.encode(text)], tf.int32)
+    model, opt = build_model(cfg), keras.optimizers.Adam(1e-3)
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            logits = model(feats, training=True)
+            loss = tf.reduce_mean(tf.nn.ctc_loss(labels, logits, tf.shape(labels)[1:2], tf.shape(logits)[1:2],
+                                                 logits_time_major=False, blank_index=-1))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+    for _ in range(steps): loss = step()
+    return model, cfg, alphabet, text, float(loss)
+
+
+@pytest.mark.slow
+def test_float_and_int8_agree_on_overfit_ldc93s1(tmp_path):
+    from deepspeech_nb.export import ExportConfig, export_model
+    from deepspeech_nb.inference import Model
+    model, cfg, alphabet, text, loss = overfit_ldc93s1()
+    out = {}
+    for quantize in (False, True):
+        files = export_model(model, ExportConfig(str(tmp_path / str(quantize)), export_tflite=True, export_quantize=quantize),
+                             cfg, None, alphabet)
+        out[quantize] = Model(files["tflite"]).stt(_audio())
+    assert out[False] == text, (out, loss)
+    assert out[True] == out[False], out
