@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= work/demo
+# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) hides the results; errors still show.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: setup demo test check nbtest pytest export clean-nbs readme lab slow-tests
 

@@ -20,13 +20,13 @@ TARGET_MB, TARGET_RTF = 48.0, 0.1   # DeepSpeech 0.9's released model: 46.9 MB, 
 def build_models(n_hidden: int, folder: Path) -> dict[str, Path]:
     "Float and int8 TFLite streaming models of a random-weight DeepSpeech model, metadata embedded."
     import keras
-    from deepspeech_nb.export import ExportConfig, embed_metadata, export_metadata, to_tflite
+    from deepspeech_nb.export import ExportConfig, embed_metadata, export_metadata, inference_graph, to_tflite
     from deepspeech_nb.features import FeatureConfig
     from deepspeech_nb.model import ModelConfig, build_streaming_model
     from deepspeech_nb.text import load_alphabet
     keras.utils.set_random_seed(0)
     cfg = ModelConfig(n_hidden=n_hidden)
-    stream = build_streaming_model(cfg, batch_size=1)
+    stream = inference_graph(build_streaming_model(cfg, batch_size=1))   # the graph --export_tflite writes
     meta = export_metadata(cfg, FeatureConfig(), load_alphabet(), ExportConfig(str(folder)))
     paths = {}
     for name, quantize in (("float", False), ("int8", True)):

@@ -23,6 +23,7 @@ SUBCOMMANDS = {  # name -> ("module:function", one-line help)
     "runs": ("deepspeech_nb.runs:main_runs", "table of recorded runs with their parameters and final metrics"),
     "export": ("deepspeech_nb.export:main_export", "export a checkpoint as SavedModel/TFLite with metadata, model card, zip"),
     "transcribe": ("deepspeech_nb.inference:main_transcribe", "speech to text with an exported TFLite model (no TensorFlow needed)"),
+    "import-deepspeech-checkpoint": ("deepspeech_nb.transfer:main_import_deepspeech_checkpoint", "convert a DeepSpeech 0.9 (TF1) checkpoint into a deepspeech_nb checkpoint"),
 }
 
 # %% ../nbs/19_cli.ipynb #590cc4ac

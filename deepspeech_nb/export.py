@@ -6,26 +6,26 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/export.html.md"""
 
 # %% auto #0
 __all__ = ['METADATA_NAME', 'METADATA_VERSION', 'ExportError', 'ExportConfig', 'config_from_params', 'streaming_twin',
-           'to_tflite', 'run_tflite', 'check_tflite', 'export_metadata', 'embed_metadata', 'write_saved_model',
-           'model_card', 'check_scorer', 'zip_export', 'export_model', 'write_tflite', 'load_for_export',
-           'resident_mb_after_load', 'main_export']
+           'to_tflite', 'run_tflite', 'check_tflite', 'LSTMInputProjection', 'LSTMRecurrence', 'inference_graph',
+           'export_metadata', 'embed_metadata', 'write_saved_model', 'model_card', 'check_scorer', 'zip_export',
+           'export_model', 'write_tflite', 'load_for_export', 'resident_mb_after_load', 'main_export']
 
-# %% ../nbs/14_export.ipynb #52beabf4
+# %% ../nbs/14_export.ipynb #725c4a9b
 import contextlib, dataclasses, datetime, io, json, os, shutil, sys, warnings, zipfile
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/14_export.ipynb #91fe7944
+# %% ../nbs/14_export.ipynb #c2444e45
 import tensorflow as tf, keras
 from ai_edge_litert.tools import flatbuffer_utils
 from ai_edge_litert import schema_py_generated as schema_fb
 
-# %% ../nbs/14_export.ipynb #5db56405
+# %% ../nbs/14_export.ipynb #d9f772c3
 from .core import environment
 from .features import FeatureConfig, audio_to_features
 from .model import ModelConfig, build_model, build_streaming_model
 
-# %% ../nbs/14_export.ipynb #52e7b50f
+# %% ../nbs/14_export.ipynb #e7c701f8
 class ExportError(ValueError):
     "An export that cannot be written as asked (weights that do not fit, a scorer for another alphabet, ...)."
 
@@ -57,7 +57,7 @@ class ExportConfig:
         if "/" in self.export_model_name or "/" in self.export_author_id:
             raise ExportError("--export_model_name and --export_author_id name a file: leave out slashes")
 
-# %% ../nbs/14_export.ipynb #b24c1c94
+# %% ../nbs/14_export.ipynb #8734e196
 def config_from_params(params: dict # flat DeepSpeech flag values (`deepspeech_nb.flags.parse_flags`)
                       ) -> "ExportConfig | None":
     "The `ExportConfig` of a run, or None when `export_dir` is empty (no export)."
@@ -66,7 +66,7 @@ def config_from_params(params: dict # flat DeepSpeech flag values (`deepspeech_n
     cfg = ExportConfig(**{k: v for k, v in params.items() if k in names and v is not None})
     return dataclasses.replace(cfg, export_tflite=cfg.export_tflite or cfg.export_zip)
 
-# %% ../nbs/14_export.ipynb #5fe0e993
+# %% ../nbs/14_export.ipynb #d320c1a6
 def streaming_twin(model: keras.Model, # trained whole-utterance model (`build_model`)
                    model_cfg: ModelConfig, n_steps: int = 16) -> keras.Model:
     "The streaming model of one utterance, `n_steps` frames a step, carrying `model`'s trained weights."
@@ -75,7 +75,7 @@ def streaming_twin(model: keras.Model, # trained whole-utterance model (`build_m
         raise ExportError(f"the trained model does not fit {model_cfg}: {e}; export with the ModelConfig it was "
                           "trained with") from None
 
-# %% ../nbs/14_export.ipynb #43a08f5e
+# %% ../nbs/14_export.ipynb #b764539f
 def to_tflite(stream: keras.Model, # functional streaming model with named dict outputs
               quantize: bool = True # int8 weights (dynamic range quantisation)
              ) -> bytes:            # the .tflite flatbuffer
@@ -86,7 +86,7 @@ def to_tflite(stream: keras.Model, # functional streaming model with named dict 
         warnings.simplefilter("ignore", UserWarning)
         return converter.convert()
 
-# %% ../nbs/14_export.ipynb #3ea4724c
+# %% ../nbs/14_export.ipynb #f41452e9
 def run_tflite(tflite: bytes, inputs: dict) -> dict:
     "Outputs of the `serving_default` signature of a TFLite model held in memory."
     from ai_edge_litert.interpreter import Interpreter
@@ -109,7 +109,45 @@ def check_tflite(tflite: bytes,        # converted streaming model
                           "the conversion is broken, please report it with your TensorFlow version")
     return diff
 
-# %% ../nbs/14_export.ipynb #c809bbac
+# %% ../nbs/14_export.ipynb #baf4dd2f
+class LSTMInputProjection(keras.layers.Layer):
+    "`x @ kernel + bias` of a Keras LSTM cell for every frame at once: the half that does not need the state."
+    def __init__(self, cell, **kwargs): super().__init__(**kwargs); self.cell = cell
+    def call(self, x): return keras.ops.matmul(x, self.cell.kernel) + self.cell.bias
+
+class LSTMRecurrence(keras.layers.Layer):
+    "The rest of a Keras LSTM cell, for `keras.layers.RNN`: add `h @ recurrent_kernel` to the projected input, gate."
+    def __init__(self, cell, **kwargs):
+        super().__init__(**kwargs); self.cell, self.state_size = cell, [cell.units, cell.units]
+    def call(self, projected, states):
+        h, c = states
+        i, f, g, o = keras.ops.split(projected + keras.ops.matmul(h, self.cell.recurrent_kernel), 4, axis=-1)
+        act, gate = self.cell.activation, self.cell.recurrent_activation   # Keras' gate order: i, f, c, o
+        c = gate(f) * c + gate(i) * act(g)
+        h = gate(o) * act(c)
+        return h, [h, c]
+
+# %% ../nbs/14_export.ipynb #6ac0c957
+def _apply(stream: keras.Model, x, name: str):
+    "Apply the Dense layer `name` of `stream` and, when the model has them, its clipped ReLU and layer norm."
+    for part in (name, f"{name}_relu", f"{name}_norm"):
+        if any(layer.name == part for layer in stream.layers): x = stream.get_layer(part)(x)
+    return x
+
+def inference_graph(stream: keras.Model # the streaming twin (`streaming_twin`), batch size 1
+                   ) -> keras.Model:    # same inputs, outputs and variables; LSTM input projection outside the loop
+    "The streaming model rebuilt for fast inference: the LSTM's input product done once per step, not per frame."
+    inputs = {k: keras.Input(tuple(v.shape[1:]), batch_size=v.shape[0], name=k) for k, v in stream.input.items()}
+    x = stream.get_layer("flatten_windows")(inputs["input_node"])
+    for name in ("layer_1", "layer_2", "layer_3"): x = _apply(stream, x, name)
+    cell = stream.get_layer("lstm").cell
+    rnn = keras.layers.RNN(LSTMRecurrence(cell), return_sequences=True, return_state=True, name="lstm_recurrence")
+    x, h, c = rnn(LSTMInputProjection(cell, name="lstm_input_projection")(x),
+                  initial_state=[inputs["previous_state_h"], inputs["previous_state_c"]])
+    logits = stream.get_layer("layer_6")(_apply(stream, x, "layer_5"))
+    return keras.Model(inputs, {"logits": logits, "new_state_c": c, "new_state_h": h}, name="deepspeech_step")
+
+# %% ../nbs/14_export.ipynb #0d155224
 METADATA_NAME = "deepspeech_nb"   # name of the TFLite metadata entry holding the JSON below
 METADATA_VERSION = 1              # bump when the meaning of a field changes
 
@@ -132,7 +170,7 @@ def export_metadata(model_cfg: ModelConfig, feature_cfg: FeatureConfig,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "environment": environment(), **(extra or {})}
 
-# %% ../nbs/14_export.ipynb #caec506b
+# %% ../nbs/14_export.ipynb #236a919c
 def embed_metadata(tflite: bytes, # a .tflite flatbuffer
                    meta: dict     # JSON-able metadata
                   ) -> bytes:     # the same model with `meta` in its `deepspeech_nb` metadata entry
@@ -146,7 +184,7 @@ def embed_metadata(tflite: bytes, # a .tflite flatbuffer
     model.metadata = [m for m in model.metadata or [] if m.name not in (METADATA_NAME, METADATA_NAME.encode())] + [entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
-# %% ../nbs/14_export.ipynb #8737dabc
+# %% ../nbs/14_export.ipynb #6af0cdc3
 def _spec(shape, name, dtype=tf.float32): return tf.TensorSpec(shape, dtype, name=name)
 
 def write_saved_model(model: keras.Model, stream: keras.Model, path: Path, meta: dict,
@@ -166,7 +204,7 @@ def write_saved_model(model: keras.Model, stream: keras.Model, path: Path, meta:
     archive.write_out(str(path), verbose=False)
     return path
 
-# %% ../nbs/14_export.ipynb #fdf6f08f
+# %% ../nbs/14_export.ipynb #2f30ded4
 def model_card(meta: dict, files: dict[str, Path]) -> str:
     "A Markdown model card: DeepSpeech's YAML header, the description, the model's geometry and its files."
     header = ["---", f"author: {meta['author_id']}"] + [f"{k}: {meta[k]}" for k in
@@ -192,7 +230,7 @@ def model_card(meta: dict, files: dict[str, Path]) -> str:
 
 def _size(p: Path) -> str: return f"{p.stat().st_size / 2**20:.1f} MiB"
 
-# %% ../nbs/14_export.ipynb #34f978b4
+# %% ../nbs/14_export.ipynb #53a12832
 def _fresh_dir(cfg: ExportConfig) -> Path:
     "`export_dir`, created; emptied first with `remove_export` (only when it holds an earlier export)."
     out = Path(cfg.export_dir)
@@ -210,7 +248,7 @@ def _write_atomic(path: Path, data: bytes) -> Path:
     tmp.write_bytes(data); os.replace(tmp, path)
     return path
 
-# %% ../nbs/14_export.ipynb #74e4f5af
+# %% ../nbs/14_export.ipynb #523785ee
 def check_scorer(scorer_path: str, alphabet) -> None:
     "`ExportError` when the scorer is missing or was built for another alphabet than the model's."
     if not scorer_path: return
@@ -232,7 +270,7 @@ def zip_export(out: Path, files: dict[str, Path], scorer_path: str = "") -> Path
     os.replace(tmp, target)
     return target
 
-# %% ../nbs/14_export.ipynb #07945c16
+# %% ../nbs/14_export.ipynb #9691cb79
 def export_model(source,                        # trained keras.Model (from `build_model`) or a checkpoint folder
                  cfg: ExportConfig,
                  model_cfg: ModelConfig | None = None, # geometry of `source` (a checkpoint carries its own)
@@ -261,11 +299,11 @@ def export_model(source,                        # trained keras.Model (from `bui
 
 def write_tflite(stream: keras.Model, path: Path, meta: dict, quantize: bool = True) -> Path:
     "Convert, verify against Keras, tag with the metadata and write the TFLite model of the streaming step."
-    tflite = to_tflite(stream, quantize)
-    check_tflite(tflite, stream, rel_tol=0.1 if quantize else 1e-4)
+    tflite = to_tflite(inference_graph(stream), quantize)
+    check_tflite(tflite, stream, rel_tol=0.1 if quantize else 1e-4)   # against the streaming model itself
     return _write_atomic(path, embed_metadata(tflite, {**meta, "quantized": quantize}))
 
-# %% ../nbs/14_export.ipynb #ae2aea1f
+# %% ../nbs/14_export.ipynb #3e23b4b5
 def load_for_export(checkpoint_dir,       # a --checkpoint_dir written by training
                     which: str = "auto",  # --load_evaluate: auto, best or last
                     extra: dict | None = None):
@@ -287,7 +325,7 @@ def load_for_export(checkpoint_dir,       # a --checkpoint_dir written by traini
                                  "global_step": progress.global_step, "best_dev_loss": progress.best_dev_loss}}
     return model, model_cfg, feature_cfg, alphabet, {**provenance, **(extra or {})}
 
-# %% ../nbs/14_export.ipynb #e15c667d
+# %% ../nbs/14_export.ipynb #70bdb75c
 def resident_mb_after_load(model_path, # a .tflite file
                            mode: str = "path", # "path": memory-mapped; "content": read into a bytes object first
                           ) -> dict:  # MB of resident memory added by loading, and the file's size
@@ -301,7 +339,7 @@ def resident_mb_after_load(model_path, # a .tflite file
     res = subprocess.run([sys.executable, "-c", code, str(model_path), mode], capture_output=True, text=True, check=True)
     return {"file_mb": Path(model_path).stat().st_size / 1e6, "loaded_mb": float(res.stdout.split()[-1])}
 
-# %% ../nbs/14_export.ipynb #845a40a9
+# %% ../nbs/14_export.ipynb #8899e744
 def main_export(argv: list[str]) -> int:
     "`deepspeech-nb export`: export the checkpoint in --checkpoint_dir into --export_dir."
     from deepspeech_nb.flags import parse_flags, resolve_params

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build KenLM's `lmplz` and `build_binary`, which `deepspeech-nb build-lm` runs, from the kenlm source
+# Build KenLM's `lmplz`, `build_binary` and `filter`, which `deepspeech-nb build-lm` runs, from the kenlm source
 # distribution on PyPI (KenLM publishes no binaries). Safe to re-run: does nothing when both are present.
 #
 # usage: scripts/build-kenlm.sh [DEST_DIR]        default DEST_DIR: .venv/bin (git-ignored, on the venv's PATH)
@@ -15,8 +15,8 @@ KENLM_VERSION=0.3.0                       # the sdist this script was tested wit
 PIP=${PIP:-$ROOT/.venv/bin/pip}
 JOBS=${JOBS:-$(nproc)}
 
-if [ -x "$DEST/lmplz" ] && [ -x "$DEST/build_binary" ]; then
-  echo "kenlm: lmplz and build_binary already in $DEST"; exit 0; fi
+if [ -x "$DEST/lmplz" ] && [ -x "$DEST/build_binary" ] && [ -x "$DEST/filter" ]; then
+  echo "kenlm: lmplz, build_binary and filter already in $DEST"; exit 0; fi
 
 missing=()
 for tool in cmake g++ make; do command -v "$tool" >/dev/null || missing+=("$tool"); done
@@ -35,11 +35,11 @@ if [ -n "${KENLM_SDIST:-}" ]; then cp "$KENLM_SDIST" "$WORK/"; else
 tar xzf "$WORK"/kenlm-*.tar.gz -C "$WORK"
 SRC=$(find "$WORK" -maxdepth 1 -type d -name 'kenlm-*' | head -n1)
 
-echo "kenlm: building lmplz and build_binary with $JOBS jobs (a few minutes)"
+echo "kenlm: building lmplz, build_binary and filter with $JOBS jobs (a few minutes)"
 cmake -S "$SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release -DENABLE_PYTHON=OFF -DCOMPILE_TESTS=OFF \
       -DENABLE_INTERPOLATE=OFF >"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log" >&2; exit 1; }
-cmake --build "$WORK/build" --target lmplz build_binary -j "$JOBS" >"$WORK/build.log" 2>&1 \
+cmake --build "$WORK/build" --target lmplz build_binary filter -j "$JOBS" >"$WORK/build.log" 2>&1 \
   || { tail -n 50 "$WORK/build.log" >&2; exit 1; }
 mkdir -p "$DEST"
-install -m 755 "$WORK/build/bin/lmplz" "$WORK/build/bin/build_binary" "$DEST/"
-echo "kenlm: installed $DEST/lmplz and $DEST/build_binary"
+install -m 755 "$WORK/build/bin/lmplz" "$WORK/build/bin/build_binary" "$WORK/build/bin/filter" "$DEST/"
+echo "kenlm: installed lmplz, build_binary and filter in $DEST"
