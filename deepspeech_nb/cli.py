@@ -24,6 +24,9 @@ SUBCOMMANDS = {  # name -> ("module:function", one-line help)
     "export": ("deepspeech_nb.export:main_export", "export a checkpoint as SavedModel/TFLite with metadata, model card, zip"),
     "transcribe": ("deepspeech_nb.inference:main_transcribe", "speech to text with an exported TFLite model (no TensorFlow needed)"),
     "import-deepspeech-checkpoint": ("deepspeech_nb.transfer:main_import_deepspeech_checkpoint", "convert a DeepSpeech 0.9 (TF1) checkpoint into a deepspeech_nb checkpoint"),
+    "build-lm": ("deepspeech_nb.decode:main_build_lm", "build a KenLM model and DeepSpeech .scorer from a text corpus (generate_lm.py)"),
+    "lm-optimize": ("deepspeech_nb.evaluate:main_lm_optimize", "search --lm_alpha/--lm_beta on --test_files with Optuna (lm_optimizer.py)"),
+    "evaluate": ("deepspeech_nb.evaluate:main_evaluate", "WER/CER/loss report of a checkpoint, TFLite model or saved logits on --test_files"),
 }
 
 # %% ../nbs/19_cli.ipynb #590cc4ac

@@ -7,17 +7,18 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/flags.html.md"""
 
 # %% auto #0
 __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPOINT_FLAGS', 'EXPORT_FLAGS', 'DECODER_FLAGS',
-           'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'CONFIG_MODULES', 'new_flag_values',
-           'default_params', 'FlagsError', 'parse_flags', 'help_text', 'params_to_argv', 'RunConfig', 'xdg_data_home',
-           'resolve_params', 'module_config', 'configs_from_params']
+           'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'CONFIG_MODULES', 'CONFIG_FUNCTIONS',
+           'new_flag_values', 'default_params', 'FlagsError', 'parse_flags', 'help_text', 'params_to_argv', 'RunConfig',
+           'xdg_data_home', 'resolve_params', 'module_config', 'alphabet_from_params', 'features_from_params',
+           'model_from_params', 'configs_from_params']
 
-# %% ../nbs/18_flags.ipynb #adbb53f1
+# %% ../nbs/18_flags.ipynb #689723b2
 import dataclasses, importlib, os, sys
 from pathlib import Path
 from typing import Any
 from absl import flags as absl_flags
 
-# %% ../nbs/18_flags.ipynb #bc36579d
+# %% ../nbs/18_flags.ipynb #905fdf79
 DATA_FLAGS = [
     ("string", "train_files", "", "comma-separated CSV/SDB collections to train on (merged); empty: no training"),
     ("string", "dev_files", "", "comma-separated CSV/SDB collections for validation after each epoch (merged); empty: no validation"),
@@ -104,6 +105,7 @@ EXPORT_FLAGS = [
     ("string", "export_file_name", "output_graph", "base name of the exported model files"),
     ("integer", "export_beam_width", 500, "beam width stored in the exported model's metadata as the default"),
     ("integer", "export_batch_size", 1, "batch size of the exported whole-utterance signature"),
+    ("boolean", "export_quantize", True, "store the TFLite weights as int8 (dynamic range): about 4x smaller and faster on CPU"),
     ("string", "export_author_id", "author", "metadata: author of the model (a GitHub user or organisation name)"),
     ("string", "export_model_name", "model", "metadata: name of the model (no slashes)"),
     ("string", "export_model_version", "0.0.1", "metadata: semantic version of the model, yours to choose"),
@@ -139,7 +141,7 @@ REPORT_FLAGS = [
     ("string", "test_output_file", "", "write every test sample's reference, hypothesis, WER, CER and loss to this JSON file"),
 ]
 
-# %% ../nbs/18_flags.ipynb #97920ea5
+# %% ../nbs/18_flags.ipynb #f78e314a
 AUGMENT_FLAGS = [
     ("multi_string", "augment", None, "an augmentation NAME[param=value,...]; repeat the flag for several, applied in order"),
     ("integer", "augmentations_per_epoch", 1, "passes over the training set per epoch, each augmented independently (and cached separately)"),
@@ -163,7 +165,7 @@ FLAG_GROUPS = {"data": DATA_FLAGS, "features": FEATURE_FLAGS, "model": MODEL_FLA
                "decoder": DECODER_FLAGS, "reporting": REPORT_FLAGS}
 FLAG_ALIASES = {"scorer": "scorer_path", "utf8": "bytes_output_mode"}  # DeepSpeech's other spellings
 
-# %% ../nbs/18_flags.ipynb #c2cdaa19
+# %% ../nbs/18_flags.ipynb #938d4514
 _DEFINE = {"string": absl_flags.DEFINE_string, "integer": absl_flags.DEFINE_integer,
            "float": absl_flags.DEFINE_float, "boolean": absl_flags.DEFINE_boolean,
            "multi_string": absl_flags.DEFINE_multi_string}
@@ -178,7 +180,7 @@ def new_flag_values() -> absl_flags.FlagValues:
         absl_flags.DEFINE_alias(alias, target, flag_values=fv, module_name="aliases")
     return fv
 
-# %% ../nbs/18_flags.ipynb #b6e9c0b9
+# %% ../nbs/18_flags.ipynb #7536686f
 def _params(fv: absl_flags.FlagValues) -> dict:
     "The flat `{name: value}` of all defined flags, without aliases and absl's own flags."
     names = [n for rows in FLAG_GROUPS.values() for _, n, _, _ in rows]
@@ -189,7 +191,7 @@ def default_params() -> dict:
     fv = new_flag_values(); fv.mark_as_parsed()
     return _params(fv)
 
-# %% ../nbs/18_flags.ipynb #23df7a13
+# %% ../nbs/18_flags.ipynb #85db6c17
 class FlagsError(ValueError):
     "A command line that does not parse: unknown flag, bad value, or a stray positional argument."
 
@@ -202,7 +204,7 @@ def parse_flags(argv: list[str], # command-line arguments, without the program n
     if len(rest) > 1: raise FlagsError(f"unexpected argument(s) {rest[1:]}: every setting is a --flag")
     return _params(fv)
 
-# %% ../nbs/18_flags.ipynb #4767e511
+# %% ../nbs/18_flags.ipynb #b8e22d5d
 def help_text(full: bool = True) -> str:
     "The help of the training flags: all sections (`--helpfull`) or data, model and training only (`--help`)."
     fv = new_flag_values()
@@ -217,7 +219,7 @@ def help_text(full: bool = True) -> str:
     if not full: parts.append("\n`--helpfull` shows every flag (features, augmentation, export, decoder, reporting).")
     return "\n".join(parts)
 
-# %% ../nbs/18_flags.ipynb #8b65ca87
+# %% ../nbs/18_flags.ipynb #7b488758
 def params_to_argv(params: dict) -> list[str]:
     "Flags that reproduce `params` (values differing from the defaults only)."
     defaults, argv = default_params(), []
@@ -228,11 +230,12 @@ def params_to_argv(params: dict) -> list[str]:
         else: argv.append(f"--{name}={value}")
     return argv
 
-# %% ../nbs/18_flags.ipynb #cdc4c460
+# %% ../nbs/18_flags.ipynb #442d7275
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     "Everything one training run needs, one frozen configuration per module."
     params: dict          # the flat flag values it was built from (for the run record)
+    alphabet: Any = None  # text.Alphabet or UTF8Alphabet of the output layer
     data: Any = None      # pipeline.DataConfig: files, batch sizes, limits, cache, shuffling
     features: Any = None  # features.FeatureConfig
     model: Any = None     # model.ModelConfig
@@ -246,7 +249,7 @@ class RunConfig:
         "A copy with some parts replaced (`cfg.replace(train=...)`)."
         return dataclasses.replace(self, **changes)
 
-# %% ../nbs/18_flags.ipynb #44bbec55
+# %% ../nbs/18_flags.ipynb #14ce3305
 def xdg_data_home() -> Path:
     "`$XDG_DATA_HOME`, or `~/.local/share` as the XDG Base Directory spec says."
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
@@ -265,20 +268,50 @@ def resolve_params(params: dict) -> dict:
     p["summary_dir"] = p["summary_dir"] or str(Path(p["run_dir"]) / "summaries")
     return p
 
-# %% ../nbs/18_flags.ipynb #f201dd6a
-CONFIG_MODULES = {"data": "pipeline", "features": "features", "model": "model", "train": "train",
-                  "checkpoint": "checkpoints", "augment": "augment", "export": "export", "decode": "decode"}
+# %% ../nbs/18_flags.ipynb #6b39f9c1
+CONFIG_MODULES = {"data": "pipeline", "train": "train", "checkpoint": "train", "augment": "augment",
+                  "export": "export", "decode": "decode"}
+CONFIG_FUNCTIONS = {"checkpoint": "checkpoint_config_from_params"}  # where the module's function has another name
 
-def module_config(module: str, params: dict):
-    "`deepspeech_nb.<module>.config_from_params(params)`, or None when that module or function does not exist."
+def module_config(module: str, params: dict, function: str = "config_from_params"):
+    "`deepspeech_nb.<module>.<function>(params)`, or None when that module or function does not exist."
     try: mod = importlib.import_module(f"deepspeech_nb.{module}")
     except ModuleNotFoundError as e:
         if e.name != f"deepspeech_nb.{module}": raise
         return None
-    make = getattr(mod, "config_from_params", None)
+    make = getattr(mod, function, None)
     return make(params) if make else None
+
+# %% ../nbs/18_flags.ipynb #d5ade20b
+def _continued_dir(p: dict) -> str:
+    "The checkpoint folder a run continues from: the save folder once it holds a checkpoint, else the load folder."
+    save = Path(p["save_checkpoint_dir"])
+    has_own = any((save / kind / "checkpoint").exists() for kind in ("last", "best_dev"))
+    return str(save if has_own else p["load_checkpoint_dir"])
+
+def alphabet_from_params(p: dict):
+    "The run's alphabet (see above)."
+    from deepspeech_nb.transfer import run_alphabet
+    return run_alphabet(_continued_dir(p), p["alphabet_config_path"], p["bytes_output_mode"])
+
+def features_from_params(p: dict):
+    "The `FeatureConfig` of the flags."
+    from deepspeech_nb.features import FeatureConfig
+    return FeatureConfig(audio_sample_rate=p["audio_sample_rate"], feature_win_len=p["feature_win_len"],
+                         feature_win_step=p["feature_win_step"])
+
+def model_from_params(p: dict, features, alphabet):
+    "The `ModelConfig` of the flags, its input from `features`, its output sized for `alphabet`."
+    from deepspeech_nb.model import ModelConfig
+    names = ("n_hidden", "relu_clip", "dropout_rate", "dropout_rate2", "dropout_rate3", "dropout_rate4",
+             "dropout_rate5", "dropout_rate6", "layer_norm")
+    return ModelConfig.from_features(features, n_classes=alphabet.size + 1, **{n: p[n] for n in names})
 
 def configs_from_params(params: dict) -> RunConfig:
     "Resolve the defaults of `params`, then build every module's configuration from it."
     p = resolve_params(params)
-    return RunConfig(params=p, **{field: module_config(mod, p) for field, mod in CONFIG_MODULES.items()})
+    features, alphabet = features_from_params(p), alphabet_from_params(p)
+    parts = {field: module_config(mod, p, CONFIG_FUNCTIONS.get(field, "config_from_params"))
+             for field, mod in CONFIG_MODULES.items()}
+    return RunConfig(params=p, alphabet=alphabet, features=features,
+                     model=model_from_params(p, features, alphabet), **parts)

@@ -8,19 +8,19 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/inference.html.md"""
 __all__ = ['METADATA_NAME', 'MEL_CHANNELS', 'LOWER_FREQUENCY', 'FILTERBANK_FLOOR', 'ModelError', 'InferenceError',
            'read_metadata', 'mel_filterbank', 'Featurizer', 'context_windows', 'Token', 'CandidateTranscript',
            'Metadata', 'log_softmax', 'greedy_with_timings', 'find_model_file', 'Model', 'as_float_audio', 'resample',
-           'Stream', 'decode_logits', 'beam_metadata', 'main_transcribe']
+           'Stream', 'decode_logits', 'beam_metadata', 'open_bundle', 'main_transcribe']
 
-# %% ../nbs/15_inference.ipynb #c52e27a4
+# %% ../nbs/15_inference.ipynb #3e08e021
 import dataclasses, json, mmap, os, sys, warnings
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/15_inference.ipynb #0dcecef3
+# %% ../nbs/15_inference.ipynb #4cedfec3
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from ai_edge_litert import schema_py_generated as schema_fb
 from .text import Alphabet, UTF8Alphabet, parse_alphabet
 
-# %% ../nbs/15_inference.ipynb #452f42dc
+# %% ../nbs/15_inference.ipynb #cc5cc050
 METADATA_NAME = "deepspeech_nb"   # the TFLite metadata entry `deepspeech_nb.export` writes
 
 class ModelError(ValueError):
@@ -54,7 +54,7 @@ def read_metadata(src # a .tflite path, or its bytes
     raise ModelError(f"{name} holds no {METADATA_NAME} metadata: it was not exported by deepspeech_nb "
                      "(`deepspeech-nb export --export_tflite` writes it)")
 
-# %% ../nbs/15_inference.ipynb #e5017387
+# %% ../nbs/15_inference.ipynb #76a09ee7
 MEL_CHANNELS = 40          # mel channels of TF's Mfcc kernel, which DeepSpeech used
 LOWER_FREQUENCY = 20.0     # Hz, lowest filterbank edge (TF's Mfcc default)
 FILTERBANK_FLOOR = 1e-12   # filterbank energies are clipped to this before the log (TF's kFilterbankFloor)
@@ -77,7 +77,7 @@ def mel_filterbank(sample_rate: int, n_bins: int) -> np.ndarray:  # (n_bins, MEL
     np.add.at(weights, (bins, channel + 1), 1 - right_share)
     return weights[:, :MEL_CHANNELS]
 
-# %% ../nbs/15_inference.ipynb #707c1c20
+# %% ../nbs/15_inference.ipynb #95794ced
 class Featurizer:
     "DeepSpeech's MFCC features in numpy, from the geometry stored in a model's metadata."
     def __init__(self, sample_rate: int = 16000, # Hz
@@ -107,7 +107,7 @@ class Featurizer:
         energies = np.sqrt(power.astype(np.float64)) @ self.mel
         return (np.log(np.maximum(energies, FILTERBANK_FLOOR)) @ self.dct).astype(np.float32)
 
-# %% ../nbs/15_inference.ipynb #974a97f3
+# %% ../nbs/15_inference.ipynb #bf7cf779
 def context_windows(feats:np.ndarray, # (frames, n_input)
                     n_context:int     # frames of context on each side
                    )->np.ndarray:     # (frames, 2*n_context+1, n_input)
@@ -115,7 +115,7 @@ def context_windows(feats:np.ndarray, # (frames, n_input)
     padded = np.pad(np.asarray(feats, np.float32), ((n_context, n_context), (0, 0)))
     return np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(padded, 2 * n_context + 1, axis=0).transpose(0, 2, 1))
 
-# %% ../nbs/15_inference.ipynb #04450ae0
+# %% ../nbs/15_inference.ipynb #b263bc09
 @dataclasses.dataclass(frozen=True)
 class Token:
     "One character of a transcript and when it is heard."
@@ -148,7 +148,7 @@ class Metadata:
     "Candidate transcripts, best first (DeepSpeech's Metadata)."
     transcripts: tuple[CandidateTranscript, ...]
 
-# %% ../nbs/15_inference.ipynb #035d6b62
+# %% ../nbs/15_inference.ipynb #efa4950c
 def log_softmax(logits:np.ndarray) -> np.ndarray:
     "Log-probabilities over the last axis, computed stably."
     z = logits - logits.max(-1, keepdims=True)
@@ -176,7 +176,7 @@ def _bytes_tokens(ids, steps, alphabet, step_s, confidence) -> CandidateTranscri
         if text: tokens.append(Token(text, first, round(first * step_s, 4))); pending = []
     return CandidateTranscript(tuple(tokens), confidence)
 
-# %% ../nbs/15_inference.ipynb #97a195a1
+# %% ../nbs/15_inference.ipynb #6741c7e0
 def find_model_file(path) -> Path:
     "The .tflite file meant by `path`: the file itself, or the only/`output_graph` .tflite in an export folder."
     path = Path(path)
@@ -197,7 +197,7 @@ def _open_interpreter(path: Path, num_threads: int, xnnpack: bool) -> Interprete
         raise ModelError(f"LiteRT cannot load {path}: {str(e).strip().splitlines()[0]}; the file is corrupt or "
                          "truncated: export it again (`deepspeech-nb export --export_tflite`)") from None
 
-# %% ../nbs/15_inference.ipynb #8cb5d356
+# %% ../nbs/15_inference.ipynb #713b82ec
 class Model:
     "An exported deepspeech_nb model: `stt`, `stt_with_metadata` and `create_stream`, on LiteRT + numpy."
     def __init__(self, path,               # .tflite file written by `--export_tflite`, or its export folder
@@ -259,7 +259,7 @@ class Model:
             audio = resample(audio, sample_rate, self.sample_rate)
         return audio
 
-# %% ../nbs/15_inference.ipynb #68f07829
+# %% ../nbs/15_inference.ipynb #8f73f856
 def as_float_audio(audio) -> np.ndarray: # (samples,) float32 in [-1, 1]
     "Mono float32 samples from int16 PCM, float audio, or raw little-endian PCM16 bytes."
     if isinstance(audio, (bytes, bytearray, memoryview)): audio = np.frombuffer(audio, "<i2")
@@ -280,7 +280,7 @@ def resample(audio:np.ndarray, from_rate:int, to_rate:int) -> np.ndarray:
     out = np.fft.irfft(spec[: n // 2 + 1] if n < len(audio) else spec, n) * (n / len(audio))
     return out.astype(np.float32)
 
-# %% ../nbs/15_inference.ipynb #7967fa8b
+# %% ../nbs/15_inference.ipynb #70e5f14b
 class Stream:
     "Audio in pieces -> features -> context windows -> streaming steps -> logits (DeepSpeech's StreamingState)."
     def __init__(self, model: Model):
@@ -343,7 +343,7 @@ class Stream:
         self._flush()
         return decode_logits(self.logits, self.model, num_results)
 
-# %% ../nbs/15_inference.ipynb #4da7b056
+# %% ../nbs/15_inference.ipynb #ccac815e
 def decode_logits(logits:np.ndarray, # (frames, n_classes)
                   model: Model, num_results: int = 1) -> Metadata:
     "Candidate transcripts of `logits`: greedy, or beam search with the model's scorer when one is enabled."
@@ -352,20 +352,29 @@ def decode_logits(logits:np.ndarray, # (frames, n_classes)
     return beam_metadata(logits, model, num_results)
 
 def beam_metadata(logits, model: Model, num_results: int) -> Metadata:
-    "Beam search with the model's scorer through `deepspeech_nb.decode`, as `Metadata`."
-    from deepspeech_nb.decode import beam_search
-    results = beam_search(log_softmax(logits), model.alphabet, beam_width=model.beam_width, scorer=model.scorer,
-                          num_results=num_results, **({} if model.lm_alpha is None else {"lm_alpha": model.lm_alpha, "lm_beta": model.lm_beta}))
+    "Beam search with the model's scorer (`deepspeech_nb.decode.BeamSearchDecoder`), as `Metadata`."
     out = []
-    for r in results:
-        steps = list(getattr(r, "timesteps", None) or [])
-        tokens = (tuple(Token(model.alphabet.decode([int(i)]), int(t), round(t * model.step_seconds, 4))
-                        for i, t in zip(r.tokens, steps)) if steps and not model.alphabet.is_bytes
-                  else tuple(Token(ch, 0, 0.0) for ch in r.text))
-        out.append(CandidateTranscript(tokens, float(r.score)))
+    for r in _beam_decoder(model).results(logits, num_results):
+        ids, steps = list(r.tokens), list(r.timesteps)
+        if model.alphabet.is_bytes: ct = _bytes_tokens(ids, steps, model.alphabet, model.step_seconds, float(r.score))
+        else: ct = CandidateTranscript(tuple(Token(model.alphabet.decode([i]), t, round(t * model.step_seconds, 4))
+                                             for i, t in zip(ids, steps)), float(r.score))
+        tokens = list(ct.tokens)
+        while tokens and tokens[0].text == " ": tokens.pop(0)      # the decoder's text has no outer spaces
+        while tokens and tokens[-1].text == " ": tokens.pop()
+        out.append(CandidateTranscript(tuple(tokens), ct.confidence))
     return Metadata(tuple(out))
 
-# %% ../nbs/15_inference.ipynb #c00edc24
+def _beam_decoder(model: Model):
+    "The model's beam search decoder, rebuilt when the beam width, scorer or weights changed."
+    from deepspeech_nb.decode import BeamSearchDecoder, DecoderConfig
+    key = (model.beam_width, model.lm_alpha, model.lm_beta, id(model.scorer))
+    if getattr(model, "_decoder_key", None) != key:
+        config = DecoderConfig(beam_width=model.beam_width, lm_alpha=model.lm_alpha, lm_beta=model.lm_beta)
+        model._decoder, model._decoder_key = BeamSearchDecoder(model.alphabet, config, model.scorer), key
+    return model._decoder
+
+# %% ../nbs/15_inference.ipynb #3aa3edd3
 def _enable_external_scorer(self, scorer_path, lm_alpha: float | None = None, lm_beta: float | None = None) -> None:
     "Decode with beam search and this scorer (DeepSpeech's enableExternalScorer); checks it fits the alphabet."
     from deepspeech_nb.decode import load_scorer
@@ -380,7 +389,20 @@ def _disable_external_scorer(self) -> None:
 
 Model.enable_external_scorer, Model.disable_external_scorer = _enable_external_scorer, _disable_external_scorer
 
-# %% ../nbs/15_inference.ipynb #5a59d20b
+# %% ../nbs/15_inference.ipynb #2c0fe119
+def open_bundle(path) -> tuple[Path, Path | None]:
+    "(model file, scorer or None) of a .tflite file, an export folder, or an `--export_zip` bundle (unpacked to a temp folder)."
+    path = Path(path)
+    if path.suffix == ".zip" and path.is_file():
+        import tempfile, zipfile
+        folder = Path(tempfile.mkdtemp(prefix=f"{path.stem}_"))
+        try: zipfile.ZipFile(path).extractall(folder)
+        except zipfile.BadZipFile as e: raise ModelError(f"{path} is not a readable zip ({e}); download or export it again") from None
+        path = folder
+    scorers = sorted(path.glob("*.scorer")) if path.is_dir() else []
+    return find_model_file(path), (scorers[0] if len(scorers) == 1 else None)
+
+# %% ../nbs/15_inference.ipynb #44876843
 def _load_file(path, sample_rate: int) -> np.ndarray:
     "Mono float32 audio of a file at `sample_rate`, noting a resampling on stderr."
     try: from deepspeech_nb.audio import read_audio, to_mono
@@ -403,8 +425,8 @@ def main_transcribe(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="deepspeech-nb transcribe", description=main_transcribe.__doc__)
     p.add_argument("files", nargs="+", help="audio files (wav, flac, ogg/opus, mp3)")
     p.add_argument("--model", default=os.environ.get("DEEPSPEECH_NB_MODEL"),
-                   help="exported .tflite model or export folder (default: $DEEPSPEECH_NB_MODEL)")
-    p.add_argument("--scorer", help="external scorer for beam search (default: greedy decoding)")
+                   help="exported .tflite model, export folder or --export_zip bundle (default: $DEEPSPEECH_NB_MODEL)")
+    p.add_argument("--scorer", help="external scorer for beam search (default: the one in the folder/zip, else greedy)")
     p.add_argument("--beam_width", type=int, help="beams kept (default: the model's export_beam_width)")
     p.add_argument("--lm_alpha", type=float); p.add_argument("--lm_beta", type=float)
     p.add_argument("--json", action="store_true", help="print JSON with word timings")
@@ -412,9 +434,11 @@ def main_transcribe(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if not args.model: p.error("--model is required (an exported .tflite file or export folder)")
     try:
-        model = Model(args.model, num_threads=args.num_threads)
+        model_path, bundled_scorer = open_bundle(args.model)
+        model = Model(model_path, num_threads=args.num_threads)
         if args.beam_width: model.beam_width = args.beam_width
-        if args.scorer: model.enable_external_scorer(args.scorer, args.lm_alpha, args.lm_beta)
+        scorer = args.scorer or bundled_scorer
+        if scorer: model.enable_external_scorer(scorer, args.lm_alpha, args.lm_beta)
     except ValueError as e: print(f"deepspeech-nb transcribe: {e}", file=sys.stderr); return 2
     status, results = 0, []
     for path in args.files:

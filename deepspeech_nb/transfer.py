@@ -12,24 +12,27 @@ __all__ = ['TF1_POINTER_FILES', 'TRAINING_STATE', 'KERAS_GATES', 'BLOCK_GATES', 
            'read_tf1_checkpoint', 'fake_deepspeech_tensors', 'tf1_lstm', 'tf1_reference_logits', 'keras_weights',
            'model_config_from_tf1', 'model_from_tf1', 'verify_import', 'read_deepspeech_flags',
            'feature_config_from_flags', 'source_alphabet', 'ImportReport', 'import_deepspeech_checkpoint',
-           'main_import_deepspeech_checkpoint', 'resolve_load_dir']
+           'main_import_deepspeech_checkpoint', 'default_import_dir', 'resolve_load_dir', 'alphabet_from_meta',
+           'run_alphabet', 'checkpoint_alphabet', 'TransferError', 'check_fine_tune', 'TransferReport',
+           'transfer_layers', 'transfer_weights', 'set_trainable', 'frozen_layers']
 
-# %% ../nbs/16_transfer.ipynb #43042a1d
-import argparse, dataclasses, re, shutil, sys
+# %% ../nbs/16_transfer.ipynb #d3779a9d
+import argparse, dataclasses, os, re, shutil, sys
 from pathlib import Path
 
-# %% ../nbs/16_transfer.ipynb #55852000
+# %% ../nbs/16_transfer.ipynb #e140fd61
 import numpy as np
 import tensorflow as tf
 
-# %% ../nbs/16_transfer.ipynb #e0b92a16
+# %% ../nbs/16_transfer.ipynb #2caaaaed
 from .checkpoints import (CheckpointError, ProgressState, checkpoint_meta, list_checkpoints,
-                                       read_checkpoint_meta, save_checkpoint, write_checkpoint_meta)
+                                       read_checkpoint_meta, restore_partial, save_checkpoint, write_checkpoint_meta)
+from .checkpoints import drop_source_layers as layers_dropped_by
 from .features import FeatureConfig
 from .model import ModelConfig, build_model
 from .text import Alphabet, UTF8Alphabet, load_alphabet
 
-# %% ../nbs/16_transfer.ipynb #7a0133c7
+# %% ../nbs/16_transfer.ipynb #b1685cec
 class DeepSpeechCheckpointError(CheckpointError):
     "A DeepSpeech 0.9 (TF1) checkpoint that cannot be found, read or converted; the message says what to do."
 
@@ -60,7 +63,7 @@ def tf1_checkpoint_prefix(path) -> str | None:
     indexes = sorted(path.glob("*.index"), key=lambda p: (p.name.startswith("best_dev"), _step(p)))
     return str(indexes[-1])[:-len(".index")] if indexes else None
 
-# %% ../nbs/16_transfer.ipynb #3770b433
+# %% ../nbs/16_transfer.ipynb #abd64715
 def _tensor_names(prefix: str) -> dict:
     "Tensor name -> shape of the checkpoint at `prefix`, with a clear error when it cannot be read."
     try: return tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
@@ -74,7 +77,7 @@ def is_deepspeech_tf1_checkpoint(path) -> bool:
     try: return "layer_1/weights" in _tensor_names(prefix)
     except DeepSpeechCheckpointError: return False
 
-# %% ../nbs/16_transfer.ipynb #843b038d
+# %% ../nbs/16_transfer.ipynb #2f8e4e33
 def write_tf1_checkpoint(folder,                  # created if needed
                          tensors: dict,           # name -> np.ndarray
                          step: int = 1,           # the global step in the file name, as DeepSpeech's Saver did
@@ -90,7 +93,7 @@ def write_tf1_checkpoint(folder,                  # created if needed
     (folder / pointer).write_text(f'model_checkpoint_path: "{prefix.name}"\nall_model_checkpoint_paths: "{prefix.name}"\n')
     return str(prefix)
 
-# %% ../nbs/16_transfer.ipynb #4e03fd92
+# %% ../nbs/16_transfer.ipynb #44bab8f2
 KERAS_GATES = "ifco"  # keras.layers.LSTM and cuDNN: input, forget, cell candidate, output
 BLOCK_GATES = "icfo"  # TF1 LSTMBlockFusedCell and LSTMCell: input, cell candidate, forget, output
 
@@ -110,7 +113,7 @@ def lstm_from_block(kernel: np.ndarray,   # (n_in + n, 4n) gates i, c, f, o
     b[n:2 * n] += forget_bias
     return [k[:-n], k[-n:], b]
 
-# %% ../nbs/16_transfer.ipynb #df2bba07
+# %% ../nbs/16_transfer.ipynb #3c9a0e3c
 def cudnn_lstm_size(n_input: int, n: int) -> int:
     "Length of cuDNN's opaque buffer for one LSTM layer: 4 input and 4 recurrent matrices, 8 bias vectors."
     return 4 * n * n_input + 4 * n * n + 8 * n
@@ -137,7 +140,7 @@ def lstm_from_cudnn(opaque: np.ndarray, n_input: int, n: int) -> list[np.ndarray
     side_by_side = lambda m: np.concatenate(list(m.transpose(0, 2, 1)), axis=1)   # (4, n, k) -> (k, 4n)
     return [side_by_side(p["W"]), side_by_side(p["R"]), (p["b_W"] + p["b_R"]).reshape(-1)]
 
-# %% ../nbs/16_transfer.ipynb #fb7ade63
+# %% ../nbs/16_transfer.ipynb #67e5784b
 LSTM_BLOCK_CELLS = {  # name of the TF1 cell scope -> forget_bias it was built with (added at run time)
     "cudnn_compatible_lstm_cell": 0.0,   # DeepSpeech 0.6-0.9 (LSTMBlockFusedCell/LSTMCell(forget_bias=0), CudnnLSTM's saver)
     "lstm_fused_cell": 1.0,              # DeepSpeech 0.5 and earlier: LSTMBlockFusedCell's default
@@ -160,7 +163,7 @@ class TF1Checkpoint:
     forget_bias: float        # added to the forget gate at run time by TF1 ("block" layout only)
     global_step: int | None   # training step the checkpoint was saved at
 
-# %% ../nbs/16_transfer.ipynb #8cb531aa
+# %% ../nbs/16_transfer.ipynb #07255b61
 def _find_lstm(tensors: dict, prefix: str) -> tuple[str, tuple, float]:
     "(layout, tensor names, forget bias) of the LSTM in `tensors`; the canonical tensors win over cuDNN's buffer."
     for cell, forget_bias in LSTM_BLOCK_CELLS.items():
@@ -178,7 +181,7 @@ def _expect(tensors: dict, name: str, shape: tuple, prefix: str):
         raise DeepSpeechCheckpointError(f"{prefix}: tensor {name} has shape {tuple(tensors[name].shape)}, expected "
                                         f"{tuple(shape)} for a DeepSpeech model of this geometry")
 
-# %% ../nbs/16_transfer.ipynb #453067eb
+# %% ../nbs/16_transfer.ipynb #ec3f56b5
 def _check_shapes(t: dict, n_window: int, n: int, n_classes: int, layout: str, names: tuple, layer_norm: bool, prefix: str):
     "Check every model tensor against the geometry read from layer_1 and layer_6."
     inputs = {"layer_1": n_window, "layer_2": n, "layer_3": n, "layer_5": n, "layer_6": n}
@@ -190,7 +193,7 @@ def _check_shapes(t: dict, n_window: int, n: int, n_classes: int, layout: str, n
     if layout == "block": _expect(t, names[0], (2 * n, 4 * n), prefix); _expect(t, names[1], (4 * n,), prefix)
     else: _expect(t, names[0], (cudnn_lstm_size(n, n),), prefix)
 
-# %% ../nbs/16_transfer.ipynb #1beb69cb
+# %% ../nbs/16_transfer.ipynb #44f01bab
 def read_tf1_checkpoint(path,                         # a folder with a pointer file, or a prefix
                         forget_bias: float | None = None  # override the forget bias the LSTM's name implies
                        ) -> TF1Checkpoint:
@@ -216,7 +219,7 @@ def read_tf1_checkpoint(path,                         # a folder with a pointer 
     return TF1Checkpoint(prefix, t, int(n_window), int(n), int(t["layer_6/bias"].shape[0]), layer_norm,
                          layout, lstm_names, forget_bias, step)
 
-# %% ../nbs/16_transfer.ipynb #11374457
+# %% ../nbs/16_transfer.ipynb #6c84a160
 _BLOCK_NAMES = {"fused": "lstm_fused_cell", "compatible": "cudnn_lstm/rnn/multi_rnn_cell/cell_0/cudnn_compatible_lstm_cell"}
 
 def fake_deepspeech_tensors(n_hidden: int = 16, n_classes: int = 29, n_window: int = 494,
@@ -224,16 +227,16 @@ def fake_deepspeech_tensors(n_hidden: int = 16, n_classes: int = 29, n_window: i
                             seed: int = 0, scale: float = 0.3) -> dict:  # name -> float32 array
     "Random weights with DeepSpeech 0.9's tensor names and shapes, plus Adam slots and counters."
     r, n = np.random.default_rng(seed), n_hidden
-    draw = lambda *shape: (scale * r.normal(size=shape) / np.sqrt(shape[0] if len(shape) > 1 else 1)).astype(np.float32)
+    draw = lambda *shape, fan_in=1: (scale * r.normal(size=shape) / np.sqrt(fan_in)).astype(np.float32)
     t = {}
     for layer, (fan_in, units) in {"layer_1": (n_window, n), "layer_2": (n, n), "layer_3": (n, n),
                                    "layer_5": (n, n), "layer_6": (n, n_classes)}.items():
-        t[f"{layer}/weights"], t[f"{layer}/bias"] = draw(fan_in, units), draw(units)
-    W, R, b_W, b_R = draw(4, n, n), draw(4, n, n), draw(4, n), draw(4, n)
+        t[f"{layer}/weights"], t[f"{layer}/bias"] = draw(fan_in, units, fan_in=fan_in), draw(units)
+    W, R, b_W, b_R = draw(4, n, n, fan_in=n), draw(4, n, n, fan_in=n), draw(4, n), draw(4, n)
     if "cudnn" in lstm: t[CUDNN_OPAQUE] = pack_cudnn_lstm(W, R, b_W, b_R).astype(np.float32)
     if lstm in ("fused", "compatible", "cudnn+canonical"):
         name = _BLOCK_NAMES["fused" if lstm == "fused" else "compatible"]
-        t[f"{name}/kernel"], t[f"{name}/bias"] = draw(2 * n, 4 * n), draw(4 * n)
+        t[f"{name}/kernel"], t[f"{name}/bias"] = draw(2 * n, 4 * n, fan_in=2 * n), draw(4 * n)
         if lstm == "cudnn+canonical":   # what TF1's CudnnLSTM saver writes beside the buffer: the same LSTM, canonical
             t[f"{name}/kernel"] = np.concatenate([np.concatenate(list(m.transpose(0, 2, 1)), 1) for m in (W, R)])
             t[f"{name}/kernel"] = reorder_gates(t[f"{name}/kernel"], KERAS_GATES, BLOCK_GATES)
@@ -244,7 +247,7 @@ def fake_deepspeech_tensors(n_hidden: int = 16, n_classes: int = 29, n_window: i
              beta1_power=np.float32(0.5), beta2_power=np.float32(0.9))
     return t
 
-# %% ../nbs/16_transfer.ipynb #32abe4c1
+# %% ../nbs/16_transfer.ipynb #98898fba
 def _clipped_relu(x, clip): return np.minimum(np.maximum(x, 0.0), clip)
 def _sigmoid(x): return 1.0 / (1.0 + np.exp(-x))
 
@@ -260,7 +263,7 @@ def _tf1_dense(x, t: dict, layer: str, relu_clip: float) -> np.ndarray:
     mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
     return (x - mean) / np.sqrt(var + 1e-12) * t[f"{layer}/LayerNorm/gamma"] + t[f"{layer}/LayerNorm/beta"]
 
-# %% ../nbs/16_transfer.ipynb #1fd36c6b
+# %% ../nbs/16_transfer.ipynb #3cdcd630
 def _cudnn_step(buffer: np.ndarray, n_input: int, n: int):
     "Gate pre-activations from cuDNN's buffer: W x + R h + b_W + b_R per gate, pieces found by walking offsets."
     mats, offset = [], 0
@@ -287,7 +290,7 @@ def tf1_lstm(ckpt: TF1Checkpoint, x: np.ndarray) -> np.ndarray:  # (time, n_hidd
         out.append(h)
     return np.stack(out)
 
-# %% ../nbs/16_transfer.ipynb #26a96c7f
+# %% ../nbs/16_transfer.ipynb #9ab70374
 def tf1_reference_logits(ckpt: TF1Checkpoint,
                          feats: np.ndarray,        # (time, n_input) MFCC features of one utterance
                          n_context: int = 9,       # DeepSpeech's context frames per side
@@ -300,7 +303,7 @@ def tf1_reference_logits(ckpt: TF1Checkpoint,
     x = _tf1_dense(tf1_lstm(ckpt, x), t, "layer_5", relu_clip)
     return x @ t["layer_6/weights"] + t["layer_6/bias"]
 
-# %% ../nbs/16_transfer.ipynb #521b8a78
+# %% ../nbs/16_transfer.ipynb #0442a357
 def keras_weights(ckpt: TF1Checkpoint) -> dict:  # layer name -> list of np.float32 arrays, in Keras' order
     "The checkpoint's weights in the layout of our model's layers (`layer_1` ... `layer_6`, `lstm`, `layer_N_norm`)."
     t = ckpt.tensors
@@ -312,7 +315,7 @@ def keras_weights(ckpt: TF1Checkpoint) -> dict:  # layer name -> list of np.floa
             weights[f"{layer}_norm"] = [t[f"{layer}/LayerNorm/gamma"], t[f"{layer}/LayerNorm/beta"]]
     return {name: [np.asarray(w, np.float32) for w in ws] for name, ws in weights.items()}
 
-# %% ../nbs/16_transfer.ipynb #f4bd2d10
+# %% ../nbs/16_transfer.ipynb #f522c452
 def model_config_from_tf1(ckpt: TF1Checkpoint, n_input: int = 26, n_context: int = 9, **model_kwargs) -> ModelConfig:
     "The `ModelConfig` of the checkpoint's geometry (dropout etc. from `model_kwargs`)."
     if n_input * (2 * n_context + 1) != ckpt.n_window:
@@ -329,14 +332,14 @@ def model_from_tf1(ckpt: TF1Checkpoint, n_input: int = 26, n_context: int = 9, *
     for name, weights in keras_weights(ckpt).items(): model.get_layer(name).set_weights(weights)
     return model, cfg
 
-# %% ../nbs/16_transfer.ipynb #0d5f8a7c
+# %% ../nbs/16_transfer.ipynb #2b1a2a9d
 def verify_import(model, ckpt: TF1Checkpoint, cfg: ModelConfig, frames: int = 50, seed: int = 0) -> float:
     "Largest |logit difference| between the Keras model and the numpy TF1 reference on random features."
     feats = 3 * np.random.default_rng(seed).normal(size=(frames, cfg.n_input)).astype(np.float32)
     ours = np.asarray(model(feats[np.newaxis], training=False))[0]
     return float(np.abs(ours - tf1_reference_logits(ckpt, feats, cfg.n_context, cfg.relu_clip)).max())
 
-# %% ../nbs/16_transfer.ipynb #3308e3a2
+# %% ../nbs/16_transfer.ipynb #a207e934
 def read_deepspeech_flags(folder) -> dict:
     "The `--name=value` lines of DeepSpeech's `flags.txt` beside a checkpoint, as a dict of strings ({} if none)."
     path = Path(folder) / "flags.txt"
@@ -353,7 +356,7 @@ def feature_config_from_flags(flags: dict, n_input: int = 26, n_context: int = 9
     names = ("audio_sample_rate", "feature_win_len", "feature_win_step")
     return FeatureConfig(n_input=n_input, n_context=n_context, **{k: _number(flags[k]) for k in names if k in flags})
 
-# %% ../nbs/16_transfer.ipynb #daa7d010
+# %% ../nbs/16_transfer.ipynb #eebfe161
 def source_alphabet(ckpt: TF1Checkpoint, alphabet=None):  # -> Alphabet | UTF8Alphabet | None
     "The alphabet of the checkpoint's output layer: `alphabet`, alphabet.txt beside it, bytes mode (256), English (29), else None."
     beside = Path(ckpt.prefix).parent / "alphabet.txt"
@@ -368,7 +371,7 @@ def source_alphabet(ckpt: TF1Checkpoint, alphabet=None):  # -> Alphabet | UTF8Al
             f"or import without one and use --drop_source_layers 1 to train a new output layer for your alphabet")
     return alphabet
 
-# %% ../nbs/16_transfer.ipynb #4384314a
+# %% ../nbs/16_transfer.ipynb #bf6d77e7
 @dataclasses.dataclass(frozen=True)
 class ImportReport:
     "What `import_deepspeech_checkpoint` read and wrote."
@@ -385,7 +388,7 @@ class ImportReport:
         return (f"imported {self.source} (step {self.global_step}) into {self.destination}\n  n_hidden {self.model.n_hidden}, "
                 f"n_classes {self.model.n_classes}, LSTM from {self.lstm}\n  alphabet: {self.alphabet}\n  {diff}")
 
-# %% ../nbs/16_transfer.ipynb #8b412569
+# %% ../nbs/16_transfer.ipynb #1d68c2ad
 def _describe_lstm(ckpt: TF1Checkpoint) -> str:
     if ckpt.lstm_layout == "cudnn": return f"{CUDNN_OPAQUE} (cuDNN layout, input and recurrent biases summed)"
     return f"{ckpt.lstm_names[0]} + bias (gates i,c,f,o; forget bias {ckpt.forget_bias:g} folded in)"
@@ -417,7 +420,7 @@ def import_deepspeech_checkpoint(src,                     # TF1 checkpoint folde
     return ImportReport(ckpt.prefix, written, cfg, _describe_lstm(ckpt), repr(alphabet) if alphabet else "unknown",
                         ckpt.global_step, diff)
 
-# %% ../nbs/16_transfer.ipynb #647db788
+# %% ../nbs/16_transfer.ipynb #7b1a569b
 def main_import_deepspeech_checkpoint(argv: list[str]) -> int:
     "`deepspeech-nb import-deepspeech-checkpoint SRC DEST`: convert a DeepSpeech 0.9 (TF1) checkpoint to deepspeech_nb."
     p = argparse.ArgumentParser(prog="deepspeech-nb import-deepspeech-checkpoint", description=main_import_deepspeech_checkpoint.__doc__)
@@ -438,7 +441,7 @@ def main_import_deepspeech_checkpoint(argv: list[str]) -> int:
         print(f"deepspeech-nb import-deepspeech-checkpoint: {e}", file=sys.stderr); return 2
     return 0
 
-# %% ../nbs/16_transfer.ipynb #10ed79c5
+# %% ../nbs/16_transfer.ipynb #bc5aebb0
 IMPORT_FOLDER = "imported_deepspeech_tf1"
 
 def _source_stamp(prefix: str) -> str:
@@ -447,7 +450,13 @@ def _source_stamp(prefix: str) -> str:
     return f"{prefix}|{stat.st_size}|{int(stat.st_mtime)}"
 
 def _own_checkpoint(folder) -> bool:
-    return bool(list_checkpoints(folder, "last") or list_checkpoints(folder, "best"))
+    return bool(folder) and bool(list_checkpoints(folder, "last") or list_checkpoints(folder, "best"))
+
+def default_import_dir(load_dir) -> Path:
+    "`load_dir/imported_deepspeech_tf1` when `load_dir` is writable, else a folder under `$XDG_CACHE_HOME/deepspeech_nb`."
+    if os.access(load_dir, os.W_OK): return Path(load_dir) / IMPORT_FOLDER
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache_home / "deepspeech_nb" / IMPORT_FOLDER / re.sub(r"[^A-Za-z0-9_.-]+", "_", str(Path(load_dir).resolve())).strip("_")
 
 def resolve_load_dir(load_dir,             # --load_checkpoint_dir (or --checkpoint_dir)
                      cache_dir=None,       # where to put the import (default: load_dir/imported_deepspeech_tf1)
@@ -456,7 +465,7 @@ def resolve_load_dir(load_dir,             # --load_checkpoint_dir (or --checkpo
     "`load_dir` itself, or for a DeepSpeech TF1 checkpoint the deepspeech_nb checkpoint imported from it (once)."
     if not load_dir or _own_checkpoint(load_dir) or not is_deepspeech_tf1_checkpoint(load_dir): return str(load_dir)
     prefix = tf1_checkpoint_prefix(load_dir)
-    cache = Path(cache_dir) if cache_dir else Path(load_dir) / IMPORT_FOLDER
+    cache = Path(cache_dir) if cache_dir else default_import_dir(load_dir)
     meta = read_checkpoint_meta(cache) if cache.is_dir() else None
     if meta and (meta.get("flags") or {}).get("source_stamp") == _source_stamp(prefix) and _own_checkpoint(cache):
         return str(cache)
@@ -469,3 +478,108 @@ def resolve_load_dir(load_dir,             # --load_checkpoint_dir (or --checkpo
     write_checkpoint_meta(cache, meta)
     log(f"DeepSpeech TF1 checkpoint found in {load_dir}: {report}")
     return str(cache)
+
+# %% ../nbs/16_transfer.ipynb #f147339c
+def alphabet_from_meta(meta: dict | None):  # -> Alphabet | UTF8Alphabet | None
+    "The alphabet a checkpoint's `flags.json` records (None when it records none)."
+    recorded = (meta or {}).get("alphabet")
+    if not recorded: return None
+    if recorded.get("is_bytes"): return UTF8Alphabet()
+    return Alphabet.from_labels(recorded["labels"], source="the checkpoint's flags.json")
+
+def run_alphabet(load_dir=None,                  # the checkpoint folder the run continues from (after `resolve_load_dir`)
+                 alphabet_config_path: str = "", # --alphabet_config_path
+                 bytes_output_mode: bool = False # --bytes_output_mode
+                ):                               # -> Alphabet | UTF8Alphabet
+    "The run's alphabet: bytes mode, else the file given, else the one recorded with the checkpoint, else English."
+    if bytes_output_mode: return UTF8Alphabet()
+    if alphabet_config_path: return Alphabet(alphabet_config_path)
+    return checkpoint_alphabet(load_dir) or load_alphabet(None)
+
+def checkpoint_alphabet(folder):  # -> Alphabet | UTF8Alphabet | None
+    "The alphabet of the checkpoint in `folder`: from our flags.json, or for a TF1 checkpoint as `source_alphabet` finds it."
+    if not folder or not Path(folder).is_dir(): return None
+    recorded = alphabet_from_meta(read_checkpoint_meta(folder))
+    if recorded is not None or _own_checkpoint(folder) or not is_deepspeech_tf1_checkpoint(folder): return recorded
+    prefix = tf1_checkpoint_prefix(folder)
+    n_classes = _tensor_names(prefix)["layer_6/bias"][0]
+    beside = Path(prefix).parent / "alphabet.txt"
+    if beside.is_file() and Alphabet(beside).size + 1 == n_classes: return Alphabet(beside)
+    return UTF8Alphabet() if n_classes == 256 else load_alphabet(None) if n_classes == 29 else None
+
+# %% ../nbs/16_transfer.ipynb #95119adc
+class TransferError(CheckpointError):
+    "A fine-tuning or transfer-learning request that cannot work; the message says what to do instead."
+
+def _describe(alphabet) -> str:
+    return "UTF-8 bytes output mode" if getattr(alphabet, "is_bytes", False) else f"{alphabet.size} labels from {alphabet.source}"
+
+def check_fine_tune(load_dir, alphabet, model_cfg: ModelConfig | None = None):
+    "Raise `TransferError` with the seed's advice when `alphabet` (or `n_hidden`) is not the checkpoint's."
+    if not _own_checkpoint(load_dir):
+        found = sorted(p.name for p in Path(load_dir).iterdir()) if Path(load_dir).is_dir() else "the folder does not exist"
+        raise TransferError(f"no checkpoint to fine-tune in {load_dir} (found: {found}): point --load_checkpoint_dir "
+                            f"(or --checkpoint_dir) at a folder holding one, or pass --load_train init to start fresh")
+    meta = read_checkpoint_meta(load_dir)
+    recorded, saved = alphabet_from_meta(meta), (meta or {}).get("model") or {}
+    if model_cfg is not None and saved.get("n_hidden") not in (None, model_cfg.n_hidden):
+        raise TransferError(f"the checkpoint in {load_dir} was trained with --n_hidden {saved['n_hidden']}, this run uses "
+                            f"--n_hidden {model_cfg.n_hidden}: pass --n_hidden {saved['n_hidden']} to continue it "
+                            f"(DeepSpeech's release models use 2048)")
+    if recorded is not None and recorded != alphabet:
+        raise TransferError(f"the checkpoint in {load_dir} was trained with {_describe(recorded)}, this run uses "
+                            f"{_describe(alphabet)}. Fine-tuning needs the same alphabet: leave out --alphabet_config_path "
+                            f"to use the checkpoint's, or use transfer learning for a new alphabet: --drop_source_layers 1 "
+                            f"--load_checkpoint_dir {load_dir} --save_checkpoint_dir NEW_FOLDER --alphabet_config_path "
+                            f"YOUR_ALPHABET (a UTF-8 bytes model can be fine-tuned on any alphabet's data)")
+
+# %% ../nbs/16_transfer.ipynb #9e9cab94
+@dataclasses.dataclass(frozen=True)
+class TransferReport:
+    "What `transfer_weights` did."
+    load_dir: str        # where the kept layers came from (an import folder for a TF1 checkpoint)
+    kept: tuple          # layers loaded from the source
+    dropped: tuple       # layers left as freshly initialised
+    restored: tuple      # variable paths loaded
+
+    def __str__(self): return f"transfer from {self.load_dir}: kept {', '.join(self.kept)}; re-initialised {', '.join(self.dropped)}"
+
+def transfer_layers(n: int) -> tuple[tuple, tuple]:  # (kept, dropped) layer names
+    "The layers `--drop_source_layers n` keeps and drops (n from 1 to 5, as DeepSpeech)."
+    if not 1 <= n <= 5:
+        raise TransferError(f"--drop_source_layers {n}: must be 1 to 5 (1 drops the output layer; 5 keeps only layer_1). "
+                            f"Use 0 (the default) to fine-tune instead")
+    dropped = layers_dropped_by(n)
+    return tuple(l for l in ("layer_1", "layer_2", "layer_3", "lstm", "layer_5", "layer_6") if l not in dropped), dropped
+
+# %% ../nbs/16_transfer.ipynb #da18dbed
+def transfer_weights(model,                       # the new model, freshly initialised, output sized for the new alphabet
+                     model_cfg: ModelConfig,      # its configuration
+                     load_dir,                    # --load_checkpoint_dir: ours or a DeepSpeech TF1 checkpoint
+                     drop_source_layers: int,     # --drop_source_layers, 1 to 5
+                     cache_dir=None,              # where a TF1 checkpoint is imported (default: inside load_dir)
+                     log=print) -> TransferReport:
+    "Load every layer but the last `drop_source_layers` of `model` from the checkpoint in `load_dir`."
+    kept, dropped = transfer_layers(drop_source_layers)
+    folder = resolve_load_dir(load_dir, cache_dir, model_cfg.n_input, model_cfg.n_context, log)
+    saved = ((read_checkpoint_meta(folder) if Path(folder).is_dir() else None) or {}).get("model") or {}
+    if saved.get("n_hidden") not in (None, model_cfg.n_hidden):
+        raise TransferError(f"the source checkpoint in {load_dir} has n_hidden={saved['n_hidden']}, this run --n_hidden "
+                            f"{model_cfg.n_hidden}: transfer learning keeps the layer sizes, so pass --n_hidden "
+                            f"{saved['n_hidden']} (DeepSpeech's release models use 2048)")
+    restored = restore_partial(folder, model, skip_layers=dropped)
+    report = TransferReport(str(folder), kept, dropped, tuple(restored))
+    log(str(report))
+    return report
+
+def set_trainable(model, layers, trainable: bool):
+    "Freeze (`False`) or unfreeze the named layers and their layer norms (e.g. the kept layers for the first epochs)."
+    for layer in model.layers:
+        if layer.name.removesuffix("_norm") in layers: layer.trainable = trainable
+
+def frozen_layers(epoch: int,                # 0-based epoch about to run
+                  drop_source_layers: int,   # --drop_source_layers of the run (0: not a transfer)
+                  freeze_epochs: int = 0,    # epochs the kept layers stay frozen
+                 ) -> tuple:                 # layer names to freeze during `epoch`
+    "The kept layers of a transfer while `epoch` < `freeze_epochs`, else none."
+    return transfer_layers(drop_source_layers)[0] if drop_source_layers > 0 and epoch < freeze_epochs else ()

@@ -1,0 +1,95 @@
+"""Decoding and evaluation from the command line: build-lm, evaluate, lm-optimize, the DeepSpeech shims.
+
+Fast and offline: the acoustic model is replaced by synthetic logits saved as a logits file."""
+import json, subprocess, sys
+from pathlib import Path
+import numpy as np
+import pytest
+from deepspeech_nb.core import data_path
+from deepspeech_nb.decode import (DecoderConfig, KenLMNotFoundError, ScorerError, find_kenlm_bins, load_scorer,
+                                  make_decoder, synthetic_logits)
+from deepspeech_nb.evaluate import ModelOutputs, save_outputs
+from deepspeech_nb.text import load_alphabet
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [str(Path(sys.executable).parent / "deepspeech-nb")]
+SCORER = data_path("deepspeech", "pruned_lm.scorer")
+SENTENCES = ["she had your dark suit in greasy wash water all year", "the little girl saw her mother",
+             "we were brought together with several other families", "i knew i would find her someday"]
+
+def run(*args, **kw):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300, **kw)
+
+def kenlm_or_skip():
+    try: return find_kenlm_bins()
+    except KenLMNotFoundError: pytest.skip("KenLM programs not built: run scripts/build-kenlm.sh")
+
+@pytest.fixture(scope="module")
+def logits_file(tmp_path_factory):
+    alphabet = load_alphabet()
+    logits = [synthetic_logits(s, alphabet, confusion=0.15, seed=i) for i, s in enumerate(SENTENCES)]
+    names = [f"sample{i}.wav" for i in range(len(SENTENCES))]
+    return save_outputs(ModelOutputs(logits, SENTENCES, names, None), tmp_path_factory.mktemp("logits") / "test.npz")
+
+def test_pruned_lm_scorer_loads_and_decodes():
+    scorer = load_scorer(SCORER)
+    assert (scorer.alpha, round(scorer.beta, 4), len(scorer.vocabulary), scorer.is_utf8) == (0.75, 1.85, 3540, False)
+    alphabet = load_alphabet()
+    logits = synthetic_logits(SENTENCES[0], alphabet, confusion=0.15, seed=1)
+    assert make_decoder(alphabet, DecoderConfig(beam_width=64), scorer).decode(logits) == SENTENCES[0]
+
+def test_evaluate_logits_file(logits_file, tmp_path):
+    out = tmp_path / "report.json"
+    p = run("evaluate", "--logits_file", logits_file, "--scorer_path", SCORER, "--beam_width", 128,
+            "--report_count", 2, "--test_output_file", out, "--decode_num_workers", 1)
+    assert p.returncode == 0, p.stderr
+    assert "WER:" in p.stdout and "Best WER:" in p.stdout and "Worst WER:" in p.stdout
+    records = json.loads(out.read_text())
+    assert len(records) == 4 and {r["src"] for r in records} == set(SENTENCES)
+    greedy = run("evaluate", "--logits_file", logits_file, "--beam_width", 1, "--report_count", 0)
+    wer = lambda text: float(text.split("WER: ")[1].split(",")[0])
+    assert wer(p.stdout) < wer(greedy.stdout)
+
+def test_lm_optimize_logits_file(logits_file):
+    p = run("lm-optimize", "--logits_file", logits_file, "--scorer_path", SCORER, "--beam_width", 64,
+            "--n_trials", 3, "--decode_num_workers", 1)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count("trial ") == 3 and "Best params: lm_alpha=" in p.stdout
+
+def test_bad_scorer_and_inputs(logits_file, tmp_path):
+    corrupt = tmp_path / "corrupt.scorer"; corrupt.write_bytes(SCORER.read_bytes()[:300_000])
+    p = run("evaluate", "--logits_file", logits_file, "--scorer_path", corrupt)
+    assert p.returncode == 1 and "truncated" in p.stderr and "Traceback" not in p.stderr
+    p = run("evaluate", "--logits_file", logits_file, "--scorer_path", tmp_path / "missing.scorer")
+    assert p.returncode == 1 and "does not exist" in p.stderr
+    p = run("evaluate", "--beam_width", 1)
+    assert p.returncode == 1 and "--test_files" in p.stderr
+    (tmp_path / "lm.arpa").write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0\t<s>\t0\n-1.0\twörld\n\n\\end\\\n")
+    with pytest.raises(ScorerError, match="outside the alphabet"): load_scorer(tmp_path / "lm.arpa", load_alphabet())
+
+def test_build_lm_makes_a_deepspeech_scorer(tmp_path):
+    kenlm_or_skip()
+    corpus = data_path("deepspeech", "vocab.txt")
+    args = [sys.executable, ROOT / "bin" / "generate_lm.py", "--input_txt", corpus, "--output_dir", tmp_path, "--top_k", 5000,
+            "--arpa_order", 3, "--arpa_prune", "0", "--max_arpa_memory", "10%", "--discount_fallback"]
+    p = subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    scorer = load_scorer(tmp_path / "kenlm.scorer")
+    assert set(scorer.vocabulary) == set(corpus.read_text().split())
+    assert scorer.alpha == pytest.approx(0.931289039105002)
+
+def test_build_lm_bad_input(tmp_path):
+    kenlm_or_skip()
+    (tmp_path / "empty.txt").write_text("\n")
+    p = run("build-lm", "--input_txt", tmp_path / "empty.txt", "--output_dir", tmp_path / "out")
+    assert p.returncode == 1 and "holds no words" in p.stderr
+    (tmp_path / "odd.txt").write_text("a fine day\nthe café\n")
+    p = run("build-lm", "--input_txt", tmp_path / "odd.txt", "--output_dir", tmp_path / "out2")
+    assert p.returncode == 1 and "'café' (line 2)" in p.stderr
+    p = run("build-lm", "--input_txt", tmp_path / "odd.txt", "--output_dir", tmp_path / "out3", "--kenlm_bins", tmp_path)
+    assert p.returncode == 1 and "scripts/build-kenlm.sh" in p.stderr
+
+def test_shims_forward_to_the_cli():
+    for shim in ("generate_lm.py", "lm_optimizer.py"):
+        p = subprocess.run([sys.executable, ROOT / "bin" / shim, "--help"], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0 and "usage" in p.stdout.lower(), (shim, p.stderr)
