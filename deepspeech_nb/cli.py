@@ -12,6 +12,7 @@ import importlib, sys
 
 # %% ../nbs/19_cli.ipynb #bd820740
 SUBCOMMANDS = {  # name -> ("module:function", one-line help)
+    "train": ("deepspeech_nb.train:main_train", "train, test and export a model with DeepSpeech.py's flags (--helpfull lists them)"),
     "import-ldc93s1": ("deepspeech_nb.importers:main_import_ldc93s1", "write the bundled LDC93S1 sample and ldc93s1.csv into DIR"),
     "import-cv2": ("deepspeech_nb.importers:main_import_cv2", "convert an extracted Common Voice release (mp3 + TSV) to wav + CSVs"),
     "import-librivox": ("deepspeech_nb.importers:main_import_librivox", "convert LibriSpeech (.tar.gz or LibriSpeech/ folder) to wav + CSVs"),

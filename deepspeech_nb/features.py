@@ -10,11 +10,11 @@ __all__ = ['MEL_CHANNELS', 'LOWER_FREQUENCY', 'FILTERBANK_FLOOR', 'FeatureConfig
            'mel_weights', 'dct_matrix', 'numpy_spectrogram', 'numpy_features_from_spectrogram', 'numpy_features',
            'add_context', 'numpy_add_context', 'StreamingFeaturizer', 'StreamingContext']
 
-# %% ../nbs/07_features.ipynb #e76d91b3
-import dataclasses, math
+# %% ../nbs/07_features.ipynb #32ba0762
+import dataclasses, functools, math
 import numpy as np
 
-# %% ../nbs/07_features.ipynb #5addd725
+# %% ../nbs/07_features.ipynb #84f3f043
 MEL_CHANNELS = 40          # mel filterbank channels: tf.raw_ops.Mfcc default, kept by DeepSpeech
 LOWER_FREQUENCY = 20.0     # Hz, lowest filterbank edge: tf.raw_ops.Mfcc default, kept by DeepSpeech
 FILTERBANK_FLOOR = 1e-12   # filterbank energies are clipped to this before the log (TF's kFilterbankFloor)
@@ -22,7 +22,7 @@ FILTERBANK_FLOOR = 1e-12   # filterbank energies are clipped to this before the 
 class FeatureConfigError(ValueError):
     "A `FeatureConfig` whose window or step is not a whole number of samples, or is otherwise unusable."
 
-# %% ../nbs/07_features.ipynb #25b296c8
+# %% ../nbs/07_features.ipynb #95e2066c
 @dataclasses.dataclass(frozen=True)
 class FeatureConfig:
     "The feature geometry: DeepSpeech's `--audio_sample_rate`, `--feature_win_len/step`, `--n_input`, `--n_context`."
@@ -57,7 +57,7 @@ class FeatureConfig:
     @property
     def n_window_inputs(self) -> int: return self.window_width * self.n_input  # model inputs per frame (494)
 
-# %% ../nbs/07_features.ipynb #75681c1e
+# %% ../nbs/07_features.ipynb #2a9c8ad5
 def n_frames(n_samples: int,   # audio length in samples
              cfg: FeatureConfig = FeatureConfig()
             ) -> int:          # feature frames the spectrogram emits
@@ -65,7 +65,7 @@ def n_frames(n_samples: int,   # audio length in samples
     if n_samples < cfg.audio_window_samples: return 0
     return 1 + (n_samples - cfg.audio_window_samples) // cfg.audio_step_samples
 
-# %% ../nbs/07_features.ipynb #e4c879dc
+# %% ../nbs/07_features.ipynb #2c7c9e35
 def spectrogram(audio,                               # (samples,) or (batch, samples) float32 in [-1, 1]
                 cfg: FeatureConfig = FeatureConfig()
                ) -> "tf.Tensor":                     # (frames, n_bins) or (batch, frames, n_bins) power
@@ -78,7 +78,7 @@ def spectrogram(audio,                               # (samples,) or (batch, sam
                                        stride=cfg.audio_step_samples, magnitude_squared=True)
     return spec if batched else spec[0]
 
-# %% ../nbs/07_features.ipynb #d341c5cd
+# %% ../nbs/07_features.ipynb #64b9877c
 def plot_spectrogram(spec,                      # (frames, n_bins) power spectrogram
                      cfg: FeatureConfig = FeatureConfig(), ax=None, title="power spectrogram (dB)"):
     "Show a power spectrogram in decibels, time on x and frequency on y."
@@ -91,7 +91,7 @@ def plot_spectrogram(spec,                      # (frames, n_bins) power spectro
     plt.colorbar(im, ax=ax)
     return ax
 
-# %% ../nbs/07_features.ipynb #3b16905e
+# %% ../nbs/07_features.ipynb #23ccc93e
 def features_from_spectrogram(spec,                               # (frames, n_bins) or (batch, frames, n_bins)
                               cfg: FeatureConfig = FeatureConfig()
                              ) -> "tf.Tensor":                    # (frames, n_input) or (batch, frames, n_input)
@@ -104,14 +104,14 @@ def features_from_spectrogram(spec,                               # (frames, n_b
                            filterbank_channel_count=MEL_CHANNELS, dct_coefficient_count=cfg.n_input)
     return mfcc if batched else mfcc[0]
 
-# %% ../nbs/07_features.ipynb #aaa93f03
+# %% ../nbs/07_features.ipynb #03a83e8f
 def audio_to_features(audio,                               # (samples,) or (batch, samples) float32 in [-1, 1]
                       cfg: FeatureConfig = FeatureConfig()
                      ) -> "tf.Tensor":                     # (frames, n_input) or (batch, frames, n_input)
     "DeepSpeech 0.9 features of `audio`: squared-magnitude spectrogram, then `n_input` MFCCs."
     return features_from_spectrogram(spectrogram(audio, cfg), cfg)
 
-# %% ../nbs/07_features.ipynb #46f31a2a
+# %% ../nbs/07_features.ipynb #b26069a0
 def plot_features(feats, cfg: FeatureConfig = FeatureConfig(), title="MFCC features"):
     "Show (frames, n_input) features: coefficient 0 (log energy) as a curve, the others as an image."
     import matplotlib.pyplot as plt
@@ -125,9 +125,10 @@ def plot_features(feats, cfg: FeatureConfig = FeatureConfig(), title="MFCC featu
     fig.colorbar(im, ax=(top, bottom), pad=0.01)
     return fig
 
-# %% ../nbs/07_features.ipynb #8470390d
+# %% ../nbs/07_features.ipynb #4f78f69b
 def _hz_to_mel(hz): return 1127.0 * np.log1p(np.asarray(hz, np.float64) / 700.0)
 
+@functools.lru_cache(maxsize=16)  # built once per geometry: streaming featurizes 20 ms at a time
 def mel_weights(cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:  # (n_bins, MEL_CHANNELS) float64
     "The mel filterbank of TF's `Mfcc` kernel as a matrix: bin magnitudes @ weights = channel energies."
     mel_lo, mel_hi = _hz_to_mel(LOWER_FREQUENCY), _hz_to_mel(cfg.upper_frequency)
@@ -142,15 +143,19 @@ def mel_weights(cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:  # (n_bins,
         right_share = (centers[channel + 1] - mel) / (centers[channel + 1] - left)
         if channel >= 0: weights[i, channel] += right_share
         if channel + 1 < MEL_CHANNELS: weights[i, channel + 1] += 1 - right_share
+    weights.setflags(write=False)  # shared by the cache
     return weights
 
-# %% ../nbs/07_features.ipynb #1c22004e
+# %% ../nbs/07_features.ipynb #f4a36332
+@functools.lru_cache(maxsize=16)
 def dct_matrix(n_input: int = 26, n_channels: int = MEL_CHANNELS) -> np.ndarray:  # (n_input, n_channels) float64
     "The orthonormal DCT-II rows TF's `Mfcc` uses: sqrt(2/N) cos(pi i (j + 0.5) / N)."
     i, j = np.arange(n_input)[:, None], np.arange(n_channels)[None, :]
-    return np.sqrt(2.0 / n_channels) * np.cos(np.pi * i * (j + 0.5) / n_channels)
+    dct = np.sqrt(2.0 / n_channels) * np.cos(np.pi * i * (j + 0.5) / n_channels)
+    dct.setflags(write=False)  # shared by the cache
+    return dct
 
-# %% ../nbs/07_features.ipynb #2bb871b1
+# %% ../nbs/07_features.ipynb #83be2566
 def numpy_spectrogram(audio:np.ndarray,                   # (samples,) float32 in [-1, 1]
                       cfg: FeatureConfig = FeatureConfig()
                      ) -> np.ndarray:                     # (frames, n_bins) float32 power
@@ -162,7 +167,7 @@ def numpy_spectrogram(audio:np.ndarray,                   # (samples,) float32 i
     bins = np.fft.rfft(frames * hann, n=cfg.n_fft)
     return (bins.real ** 2 + bins.imag ** 2).astype(np.float32)
 
-# %% ../nbs/07_features.ipynb #66c4d0af
+# %% ../nbs/07_features.ipynb #c0e1eeac
 def numpy_features_from_spectrogram(spec:np.ndarray,                # (frames, n_bins) float32 power
                                     cfg: FeatureConfig = FeatureConfig()
                                    ) -> np.ndarray:                 # (frames, n_input) float32
@@ -176,7 +181,7 @@ def numpy_features(audio:np.ndarray,                   # (samples,) float32 in [
     "The TF-free twin of `audio_to_features`, for inference."
     return numpy_features_from_spectrogram(numpy_spectrogram(audio, cfg), cfg)
 
-# %% ../nbs/07_features.ipynb #a1aa5aca
+# %% ../nbs/07_features.ipynb #c33c24e9
 def add_context(feats,                 # (frames, n_input) or (batch, frames, n_input) TF tensor
                 n_context: int = 9     # frames of context on each side
                ) -> "tf.Tensor":       # (..., frames, 2*n_context+1, n_input)
@@ -186,7 +191,7 @@ def add_context(feats,                 # (frames, n_input) or (batch, frames, n_
     pad = [[0, 0]] * (feats.shape.rank - 2) + [[n_context, n_context], [0, 0]]
     return tf.signal.frame(tf.pad(feats, pad), 2 * n_context + 1, 1, axis=-2)
 
-# %% ../nbs/07_features.ipynb #77831588
+# %% ../nbs/07_features.ipynb #9d73d5e4
 def numpy_add_context(feats:np.ndarray,   # (frames, n_input)
                       n_context: int = 9  # frames of context on each side
                      ) -> np.ndarray:     # (frames, 2*n_context+1, n_input)
@@ -195,7 +200,7 @@ def numpy_add_context(feats:np.ndarray,   # (frames, n_input)
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * n_context + 1, axis=0)  # (frames, n_input, W)
     return np.ascontiguousarray(windows.transpose(0, 2, 1))
 
-# %% ../nbs/07_features.ipynb #82f3af9c
+# %% ../nbs/07_features.ipynb #0688a48c
 class StreamingFeaturizer:
     "Turns audio arriving in pieces into the same feature frames `numpy_features` gives for the whole."
     def __init__(self, cfg: FeatureConfig = FeatureConfig()):
@@ -210,7 +215,7 @@ class StreamingFeaturizer:
         self.pending = self.pending[n * self.cfg.audio_step_samples:]
         return feats
 
-# %% ../nbs/07_features.ipynb #74e91306
+# %% ../nbs/07_features.ipynb #da12cdbf
 class StreamingContext:
     "Turns feature frames arriving in pieces into the same windows `numpy_add_context` gives for the whole."
     def __init__(self, n_context: int = 9, n_input: int = 26):

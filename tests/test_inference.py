@@ -81,12 +81,13 @@ def test_streaming_matches_whole_utterance(exported):
     "Keras streaming twin and TFLite stream, in ragged chunks, give the whole-utterance logits."
     model, files = exported
     from deepspeech_nb.export import streaming_twin
-    from deepspeech_nb.inference import Model, Featurizer, context_windows
+    from deepspeech_nb.inference import Model
+    from deepspeech_nb.features import numpy_features, numpy_add_context
     from deepspeech_nb.model import ModelConfig, run_streaming
     audio, cfg = _audio(), ModelConfig(n_hidden=64)
-    feats = Featurizer()(audio)
+    feats = numpy_features(audio)
     whole = np.asarray(model(feats[None]))[0]
-    keras_stream = run_streaming(streaming_twin(model, cfg), context_windows(feats, 9), cfg)
+    keras_stream = run_streaming(streaming_twin(model, cfg), numpy_add_context(feats, 9), cfg)
     np.testing.assert_allclose(keras_stream, whole, atol=1e-4)
     stream = Model(files["tflite"]).create_stream()
     for piece in np.array_split(audio, [5, 321, 5120, 5121, 20000]): stream.feed_audio_content(piece)
