@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml scripts/setup-system.sh scripts/setup-venv.sh
+$(STAMP): requirements.txt pyproject.toml scripts/setup-system.sh scripts/setup-venv.sh scripts/build-kenlm.sh
 	bash scripts/setup-system.sh
 	bash scripts/setup-venv.sh $(PYTHON)
 	touch $(STAMP)

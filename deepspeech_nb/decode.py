@@ -14,7 +14,7 @@ __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGN
            'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm', 'KenLMNotFoundError',
            'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm', 'main_build_lm']
 
-# %% ../nbs/12_decode.ipynb #fa8695e3
+# %% ../nbs/12_decode.ipynb #5e4060c5
 import argparse, collections, concurrent.futures, gzip, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from flashlight.lib.text.dictionary import Dictionary
 from .core import data_path
 from .text import Alphabet, UTF8Alphabet, load_alphabet
 
-# %% ../nbs/12_decode.ipynb #d8c66238
+# %% ../nbs/12_decode.ipynb #1a7cd667
 def synthetic_logits(text:str,              # transcript to spell
                      alphabet,              # `Alphabet` or `UTF8Alphabet`
                      confusion:float=0.1,   # chance that a wrong letter wins a label's frame
@@ -45,7 +45,7 @@ def synthetic_logits(text:str,              # transcript to spell
             logits[t, rng.integers(0, alphabet.size)] += peak + 1.0   # a wrong label beats the right one
     return logits
 
-# %% ../nbs/12_decode.ipynb #fb62a66f
+# %% ../nbs/12_decode.ipynb #f30241cd
 class DecodeError(ValueError):
     "Logits, a scorer or decoder settings that do not fit together."
 
@@ -59,7 +59,7 @@ def _check_logits(logits, alphabet) -> np.ndarray:
                           "use the alphabet the model was trained with (or --bytes_output_mode for UTF-8 models)")
     return logits
 
-# %% ../nbs/12_decode.ipynb #50173920
+# %% ../nbs/12_decode.ipynb #f226b002
 def collapse_ctc(best:np.ndarray, # (time,) int class per frame
                  blank:int,       # index of the CTC blank (the last class)
                 )->list[int]:     # label ids, repeats merged, blanks dropped
@@ -70,7 +70,7 @@ def collapse_ctc(best:np.ndarray, # (time,) int class per frame
     keep[1:] = best[1:] != best[:-1]
     return best[keep & (best != blank)].tolist()
 
-# %% ../nbs/12_decode.ipynb #72d62430
+# %% ../nbs/12_decode.ipynb #141f55a1
 def greedy_decode(logits:np.ndarray, # (time, n_classes) scores (logits, log-probs or probs), blank last
                   alphabet,          # `Alphabet` or `UTF8Alphabet` of the model
                  )->str:
@@ -78,7 +78,7 @@ def greedy_decode(logits:np.ndarray, # (time, n_classes) scores (logits, log-pro
     logits = _check_logits(logits, alphabet)
     return alphabet.decode(collapse_ctc(logits.argmax(-1), blank=logits.shape[1] - 1))
 
-# %% ../nbs/12_decode.ipynb #a86f6843
+# %% ../nbs/12_decode.ipynb #7b8c4931
 TRIE_MAGIC = b"EIRT"           # the int 'TRIE' (0x54524945) as DeepSpeech writes it, little-endian
 TRIE_VERSION = 6               # scorer trailer version of DeepSpeech 0.7 - 0.9
 FST_MAGIC = 2125659606         # OpenFST's FstHeader magic number
@@ -93,7 +93,7 @@ FST_ARC = np.dtype([("ilabel", "<i4"), ("olabel", "<i4"), ("weight", "<f4"), ("n
 class ScorerError(ValueError):
     "A scorer or language model file that is missing, corrupt or built for another alphabet."
 
-# %% ../nbs/12_decode.ipynb #f2bf2030
+# %% ../nbs/12_decode.ipynb #c59dee9a
 @dataclass(frozen=True)
 class ConstFst:
     "The parts of an OpenFST const FST that a vocabulary trie uses."
@@ -110,7 +110,7 @@ def _fst_string(buf, pos: int) -> tuple[str, int]:
     if not 0 <= n < 256: raise ScorerError(f"bad FST header string length {n} at offset {pos}")
     return bytes(buf[pos + 4:pos + 4 + n]).decode("ascii", "replace"), pos + 4 + n
 
-# %% ../nbs/12_decode.ipynb #c9ee0c31
+# %% ../nbs/12_decode.ipynb #98390b56
 def read_const_fst(buf,          # bytes or mmap holding the FST
                    pos:int,      # file offset of the FST header
                    source:str="<buffer>")->ConstFst:
@@ -137,7 +137,7 @@ def read_const_fst(buf,          # bytes or mmap holding the FST
     arcs = np.frombuffer(buf, FST_ARC, n_arcs, arcs_at).copy()
     return ConstFst(int(start), states, arcs, end)
 
-# %% ../nbs/12_decode.ipynb #90d1c52b
+# %% ../nbs/12_decode.ipynb #93291270
 def fst_paths(fst: ConstFst) -> list[list[int]]:
     "Label sequences of every path from the start state to a final state, in label order."
     final = np.isfinite(fst.states["final"]).tolist()
@@ -151,7 +151,7 @@ def fst_paths(fst: ConstFst) -> list[list[int]]:
             stack.append((nexts[a], path + [labels[a]]))
     return paths
 
-# %% ../nbs/12_decode.ipynb #55c64a8b
+# %% ../nbs/12_decode.ipynb #6dce0098
 def _trailer_at(buf, pos: int) -> bool:
     "Whether a DeepSpeech trie trailer (any version) followed by an FST header starts at `pos`."
     try: return struct.unpack_from("<i", buf, pos + 4 + 4 + 1 + 16)[0] == FST_MAGIC
@@ -165,7 +165,7 @@ def find_trie(buf) -> int | None:
         pos = buf.find(TRIE_MAGIC, pos + 1)
     return None
 
-# %% ../nbs/12_decode.ipynb #f3922670
+# %% ../nbs/12_decode.ipynb #3da89a1a
 def _path_to_word(path: list[int], labels: list[str] | None, space: int | None, source: str) -> str:
     "The word spelled by FST labels (alphabet id + 1; bytes in UTF-8 mode), without its final space."
     if labels is None: return bytes(path).decode("utf-8", "replace")
@@ -191,7 +191,7 @@ def read_trie(buf, pos:int, alphabet=None, source:str="<buffer>") -> tuple[bool,
     words = [_path_to_word(p, labels, space, source) for p in fst_paths(fst)]
     return is_utf8, float(alpha), float(beta), words
 
-# %% ../nbs/12_decode.ipynb #193bca4d
+# %% ../nbs/12_decode.ipynb #8c380816
 @dataclass(eq=False)
 class Scorer:
     "A KenLM word language model with its vocabulary and default weights: what beam search needs."
@@ -208,7 +208,7 @@ class Scorer:
         return (f"Scorer({self.source or self.lm_path}: {len(self.vocabulary)} words, alpha={self.alpha:g}, "
                 f"beta={self.beta:g}{', UTF-8' if self.is_utf8 else ''})")
 
-# %% ../nbs/12_decode.ipynb #ee80e745
+# %% ../nbs/12_decode.ipynb #ab3d989b
 def read_vocabulary(path) -> list[str]:
     "Distinct whitespace-separated words of a vocabulary file, in first-seen order."
     path = Path(path)
@@ -231,7 +231,7 @@ def arpa_vocabulary(path) -> list[str]:
             elif inside and line: words.append(line.split("\t")[1] if "\t" in line else line.split()[1])
     return [w for w in dict.fromkeys(words) if w not in ("<s>", "</s>", "<unk>")]
 
-# %% ../nbs/12_decode.ipynb #d081e44a
+# %% ../nbs/12_decode.ipynb #0b971f52
 def check_vocabulary(words, alphabet, source: str) -> None:
     "`ScorerError` listing vocabulary words that the alphabet cannot spell."
     if alphabet is None: return
@@ -242,7 +242,7 @@ def check_vocabulary(words, alphabet, source: str) -> None:
                       f"({''.join(chars)[:40]!r}), e.g. {bad[:5]}; clean the text the LM is built from "
                       "(lower-case, drop punctuation) or add the characters to the alphabet")
 
-# %% ../nbs/12_decode.ipynb #c1cff5b9
+# %% ../nbs/12_decode.ipynb #171a7f3e
 def _kind_of(path: Path) -> str:
     "'kenlm' for a KenLM binary (.scorer included), 'arpa' for an ARPA text file."
     with open(path, "rb") as f: head = f.read(4096)
@@ -258,7 +258,7 @@ def _find_vocabulary_file(path: Path) -> Path | None:
     found = sorted(path.parent.glob("vocab-*.txt"))
     return found[0] if len(found) == 1 else None
 
-# %% ../nbs/12_decode.ipynb #260c54a8
+# %% ../nbs/12_decode.ipynb #5f48e70c
 def _resolve_scorer_path(path) -> Path:
     "The language model file of `path` (a file, or a folder holding one .scorer)."
     path = Path(path)
@@ -271,7 +271,7 @@ def _resolve_scorer_path(path) -> Path:
         raise ScorerError(f"scorer folder {path} holds {len(found)} .scorer files; name the one to use")
     return found[0]
 
-# %% ../nbs/12_decode.ipynb #133e14e6
+# %% ../nbs/12_decode.ipynb #de1d8f66
 def load_scorer(path,                # .scorer, folder with one, KenLM binary or ARPA file
                 alphabet=None,       # the model's alphabet: spells the vocabulary (None: DeepSpeech's English)
                 vocabulary=None,     # a plain LM's words: a file or a list (default: found next to it)
@@ -303,7 +303,7 @@ def _plain_vocabulary(path: Path, kind: str, vocabulary) -> list[str]:
     raise ScorerError(f"{path} is a KenLM binary without DeepSpeech's vocabulary trailer (or a truncated .scorer): "
                       "give its vocabulary file (vocabulary=..., or vocab-N.txt next to it)")
 
-# %% ../nbs/12_decode.ipynb #c3a2d2b8
+# %% ../nbs/12_decode.ipynb #e7cc2454
 def _kenlm(scorer: Scorer):
     "The flashlight KenLM model of `scorer` with its word dictionary (built once, then cached)."
     if "lm" not in scorer._cache:
@@ -329,7 +329,7 @@ def _check_lm(scorer: Scorer, n:int=200) -> None:
                           "language model; the vocabulary does not belong to it (wrong vocabulary file, or a scorer "
                           "read with another alphabet than it was built for)")
 
-# %% ../nbs/12_decode.ipynb #6a210264
+# %% ../nbs/12_decode.ipynb #f2606bc7
 def minimal_trie(words: list[list[int]]) -> tuple[int, list[bool], list[list[tuple[int, int]]]]:
     "Start state, finality and sorted arcs of the minimal acyclic acceptor of label sequences `words`."
     children, final = [{}], [False]
@@ -347,7 +347,7 @@ def minimal_trie(words: list[list[int]]) -> tuple[int, list[bool], list[list[tup
     n = len(order)   # renumber so that the start is 0 and every arc goes to a higher state (topologically sorted)
     return 0, [order[n - 1 - i][0] for i in range(n)], [[(l, n - 1 - c) for l, c in order[n - 1 - i][1]] for i in range(n)]
 
-# %% ../nbs/12_decode.ipynb #57220c74
+# %% ../nbs/12_decode.ipynb #0eaae70c
 FST_PROPERTIES = (0x1 | 0x10000 | 0x40000 | 0x100000 | 0x800000 | 0x2000000 | 0x8000000 | 0x10000000 | 0x40000000
                   | 0x200000000 | 0x800000000 | 0x2000000000 | 0x4000000000 | 0x10000000000 | 0x40000000000
                   | 0x800000000000)
@@ -370,7 +370,7 @@ def const_fst_bytes(start:int, finals:list[bool], arcs:list[list[tuple[int, int]
     out += np.array([(l, l, 0.0, n) for a in arcs for l, n in a], FST_ARC).tobytes()
     return bytes(out)
 
-# %% ../nbs/12_decode.ipynb #5e5bb365
+# %% ../nbs/12_decode.ipynb #b4b41791
 def _word_labels(word: str, alphabet, is_utf8: bool, space: int) -> list[int]:
     "FST labels of a word: alphabet ids + 1 and the space (UTF-8 mode: its bytes, no space)."
     if is_utf8: return list(word.encode("utf-8"))
@@ -398,7 +398,7 @@ def package_scorer(lm_binary,          # KenLM binary built with `build_binary -
     tmp.write_bytes(lm + trailer + fst); os.replace(tmp, output)
     return output
 
-# %% ../nbs/12_decode.ipynb #4a67dd91
+# %% ../nbs/12_decode.ipynb #21b6eebe
 @dataclass(frozen=True)
 class DecoderConfig:
     "How logits become text: greedy, or beam search with or without a scorer."
@@ -418,7 +418,7 @@ class DecoderConfig:
         if self.beam_threshold <= 0: raise DecodeError(f"beam_threshold must be positive, got {self.beam_threshold}")
         if self.token_min_logp > 0: raise DecodeError(f"token_min_logp is a log-probability (<= 0), got {self.token_min_logp}")
 
-# %% ../nbs/12_decode.ipynb #72485da6
+# %% ../nbs/12_decode.ipynb #ecd0e434
 def config_from_params(params: dict) -> DecoderConfig:
     "A `DecoderConfig` from DeepSpeech flag values (beam_width, lm_alpha, lm_beta, cutoff_*, scorer_path or scorer)."
     get = lambda name, default: default if params.get(name) in (None, "") else params[name]
@@ -429,7 +429,7 @@ def config_from_params(params: dict) -> DecoderConfig:
                          beam_threshold=float(get("beam_threshold", 10.0)), token_min_logp=float(get("token_min_logp", -5.0)),
                          num_workers=int(get("decode_num_workers", 0)))
 
-# %% ../nbs/12_decode.ipynb #7ff3ee92
+# %% ../nbs/12_decode.ipynb #b947d0a5
 NEVER = -1e10   # log-probability of a label the cutoff removes (finite: flashlight adds scores)
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:   # (time, classes) -> float32 log-probabilities
@@ -450,7 +450,7 @@ def apply_cutoff(logp: np.ndarray, cutoff_prob: float, token_min_logp: float = -
     keep = np.empty_like(keep_sorted); np.put_along_axis(keep, order, keep_sorted, 1)
     return np.where(keep, logp, np.float32(NEVER)).astype(np.float32)
 
-# %% ../nbs/12_decode.ipynb #95bb46c4
+# %% ../nbs/12_decode.ipynb #ed2bd8f5
 def _space_id(alphabet) -> int:
     "The label of ' ' (the word separator), -1 when the alphabet has none."
     return alphabet.encode(" ")[0] if alphabet.can_encode(" ") else -1
@@ -471,7 +471,7 @@ def _lexicon(scorer: Scorer, alphabet):
         scorer._cache[key] = (lm, trie, words.get_index("<unk>"))
     return scorer._cache[key]
 
-# %% ../nbs/12_decode.ipynb #e6629a2b
+# %% ../nbs/12_decode.ipynb #51a1a5c5
 @dataclass(frozen=True)
 class BeamResult:
     "One hypothesis of a beam search."
@@ -491,7 +491,7 @@ def _result(hyp, alphabet, frames: np.ndarray, repeats=None) -> BeamResult:
         if tok != blank and tok >= 0 and (t == 0 or tok != toks[t - 1]): tokens.append(tok); steps.append(int(frames[t]))
     return BeamResult(alphabet.decode(tokens).strip(" "), float(hyp.score), tuple(tokens), tuple(steps))
 
-# %% ../nbs/12_decode.ipynb #a14b81d8
+# %% ../nbs/12_decode.ipynb #9f784023
 def _repeat_as_space(logp: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     "Let the space column also stand for 'the label of the previous frame goes on' (UTF-8 scorers)."
     labels = np.delete(np.arange(logp.shape[1] - 1), space)
@@ -501,7 +501,7 @@ def _repeat_as_space(logp: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarr
     out = logp.copy(); out[:, space] = np.maximum(logp[:, space], repeat)
     return out, is_repeat
 
-# %% ../nbs/12_decode.ipynb #6271700c
+# %% ../nbs/12_decode.ipynb #e8b02dcf
 def compress_blank_runs(logp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:   # (frames', classes), (frames',) original index
     "Merge each run of frames where only the blank survived the masks into one frame."
     blank = logp.shape[1] - 1
@@ -513,7 +513,7 @@ def compress_blank_runs(logp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:   # 
     out[:, blank] = np.add.reduceat(logp[:, blank], frames)
     return out, frames
 
-# %% ../nbs/12_decode.ipynb #29304e32
+# %% ../nbs/12_decode.ipynb #36c75879
 def _prepare(logits, alphabet, scorer, cutoff_prob: float, token_min_logp: float):
     "(emissions for flashlight, original frame of each, repeat flags or None)."
     logp = apply_cutoff(log_softmax(_check_logits(logits, alphabet)), cutoff_prob, token_min_logp)
@@ -526,7 +526,7 @@ def _prepare(logits, alphabet, scorer, cutoff_prob: float, token_min_logp: float
         logp = np.concatenate([logp, close])
     return np.ascontiguousarray(logp, np.float32), frames, repeats
 
-# %% ../nbs/12_decode.ipynb #22e2ee26
+# %% ../nbs/12_decode.ipynb #48d4e7c2
 def _flashlight_decoder(alphabet, scorer, alpha, beta, beam_width, cutoff_top_n, beam_threshold):
     "A flashlight lexicon decoder (with a scorer) or lexicon-free decoder (without)."
     n_tokens, space = alphabet.size + 1, _space_id(alphabet)
@@ -541,7 +541,7 @@ def _flashlight_decoder(alphabet, scorer, alpha, beta, beam_width, cutoff_top_n,
                                  sil_score=0.0, log_add=False, criterion_type=CriterionType.CTC)
     return LexiconDecoder(opts, trie, lm, space, alphabet.size, unk, [], False)
 
-# %% ../nbs/12_decode.ipynb #d48b1459
+# %% ../nbs/12_decode.ipynb #d8400922
 class _Searcher:
     "flashlight decoders for one setting, one per label budget, built on demand."
     def __init__(self, alphabet, scorer, alpha, beta, beam_width, cutoff_top_n, beam_threshold):
@@ -562,7 +562,7 @@ class _Searcher:
         d.decode_begin(); d.decode_step(emissions.ctypes.data, *emissions.shape); d.decode_end()
         return [d.get_best_hypothesis()]   # the best only: skip turning every hypothesis into Python objects
 
-# %% ../nbs/12_decode.ipynb #02a88c56
+# %% ../nbs/12_decode.ipynb #b8a5a86d
 def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabilities, blank last
                 alphabet,             # `Alphabet` or `UTF8Alphabet` of the model
                 beam_width:int=1024, scorer:Scorer|None=None, num_results:int=1,
@@ -577,14 +577,19 @@ def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabil
         searcher = _Searcher(alphabet, scorer, alpha, beta, beam_width, cutoff_top_n, beam_threshold)
     emissions, frames, repeats = _prepare(logits, alphabet, scorer, cutoff_prob, token_min_logp)
     if len(frames) == 0: return [BeamResult("", 0.0, (), ())]
+    hyps = searcher.search(emissions, num_results)
+    dead = hyps[0].score <= NEVER / 2 or len(hyps[0].tokens) != len(emissions) + 2   # masked label used, or search died
+    if dead and token_min_logp > -math.inf:   # the masks left no path the vocabulary allows
+        emissions, frames, repeats = _prepare(logits, alphabet, scorer, cutoff_prob, -math.inf)
+        hyps = searcher.search(emissions, num_results)
     results, seen = [], set()
-    for hyp in searcher.search(emissions, num_results):
+    for hyp in hyps:
         r = _result(hyp, alphabet, frames, repeats)
         if r.text not in seen: seen.add(r.text); results.append(r)
         if len(results) == num_results: break
     return results or [BeamResult("", -math.inf, (), ())]
 
-# %% ../nbs/12_decode.ipynb #99b4cd7a
+# %% ../nbs/12_decode.ipynb #304e831a
 class Decoder:
     "Turns (time, classes) logits into text; `decode_batch` spreads many utterances over processes."
     parallel = False   # worth starting worker processes for?
@@ -599,7 +604,7 @@ class Decoder:
         "Decode many utterances, in parallel processes when there are enough of them."
         with DecodePool(self, num_workers, len(logits_list)) as pool: return pool.map(logits_list)
 
-# %% ../nbs/12_decode.ipynb #2e5e7b91
+# %% ../nbs/12_decode.ipynb #9c7c5b2f
 class DecodePool:
     "Worker processes that each hold a copy of a decoder (scorer included), reused across batches and settings."
     def __init__(self, decoder: Decoder, num_workers: int = 0, n_items: int | None = None):
@@ -635,13 +640,13 @@ _WORKER_DECODER = None
 def _init_worker(decoder): global _WORKER_DECODER; _WORKER_DECODER = decoder
 def _decode_in_worker(logits, changes): return _variant(_WORKER_DECODER, changes).decode(logits)
 
-# %% ../nbs/12_decode.ipynb #492d27ae
+# %% ../nbs/12_decode.ipynb #4a1aae28
 class GreedyDecoder(Decoder):
     "Best class per frame (fast: no need for worker processes)."
     def decode(self, logits): return greedy_decode(logits, self.alphabet)
     def __repr__(self): return f"GreedyDecoder({self.alphabet!r})"
 
-# %% ../nbs/12_decode.ipynb #0d298402
+# %% ../nbs/12_decode.ipynb #a8a54b08
 class BeamSearchDecoder(Decoder):
     "Beam search with the settings of a `DecoderConfig`, with the config's scorer (or `scorer`) when there is one."
     parallel = True
@@ -669,13 +674,13 @@ class BeamSearchDecoder(Decoder):
         "The same decoder (sharing the loaded scorer) with some `DecoderConfig` fields changed."
         return BeamSearchDecoder(self.alphabet, DecoderConfig(**{**self.config.__dict__, **changes}), self.scorer)
 
-# %% ../nbs/12_decode.ipynb #713e96bc
+# %% ../nbs/12_decode.ipynb #bdab5978
 def make_decoder(alphabet, config: DecoderConfig = DecoderConfig(), scorer: Scorer | None = None) -> Decoder:
     "Greedy for `beam_width <= 1` without a scorer, else beam search."
     if config.beam_width <= 1 and not (scorer or config.scorer_path): return GreedyDecoder(alphabet)
     return BeamSearchDecoder(alphabet, config, scorer)
 
-# %% ../nbs/12_decode.ipynb #3806e104
+# %% ../nbs/12_decode.ipynb #2b2e6152
 def lm_search_space(alpha_max: float = 5.0, beta_max: float = 5.0) -> dict:
     "The ranges DeepSpeech's lm_optimizer searches: alpha in [0, alpha_max], beta in [0, beta_max]."
     return {"lm_alpha": (0.0, alpha_max), "lm_beta": (0.0, beta_max)}
@@ -705,7 +710,7 @@ def optimize_lm(logits_list,           # per utterance (time_i, classes) logits,
     with DecodePool(decoder, num_workers, len(logits_list)) as pool: study.optimize(objective, n_trials=n_trials)
     return study.best_params["lm_alpha"], study.best_params["lm_beta"], study.best_value, study
 
-# %% ../nbs/12_decode.ipynb #51193943
+# %% ../nbs/12_decode.ipynb #dc699df7
 class KenLMNotFoundError(FileNotFoundError):
     "KenLM's command-line programs are not installed."
 
@@ -722,7 +727,7 @@ def find_kenlm_bins(kenlm_bins: str | None = None) -> Path:
                              "build them with `scripts/build-kenlm.sh` (needs cmake, g++ and the Boost, zlib, bz2 and "
                              "lzma dev packages) or point --kenlm_bins at a KenLM build's bin folder")
 
-# %% ../nbs/12_decode.ipynb #2ea1eb12
+# %% ../nbs/12_decode.ipynb #e3b1da0e
 def count_words(corpus, # text corpus, one sentence a line (.txt or .txt.gz)
                 lower_path, # where to write the lower-cased corpus lmplz reads
                ) -> tuple[collections.Counter, dict]:   # word counts, line of each word's first use
@@ -742,7 +747,7 @@ def count_words(corpus, # text corpus, one sentence a line (.txt or .txt.gz)
     if not counts: raise DecodeError(f"corpus {corpus} holds no words; give a text file with one sentence per line")
     return counts, first_line
 
-# %% ../nbs/12_decode.ipynb #b9c77669
+# %% ../nbs/12_decode.ipynb #f5ae46ea
 def _run_kenlm(args: list, source: str, **kwargs) -> None:
     "Run a KenLM program; its stderr in a `DecodeError` when it fails."
     proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, **kwargs)
@@ -752,7 +757,7 @@ def _run_kenlm(args: list, source: str, **kwargs) -> None:
                 if "discount" in proc.stderr.lower() and "--discount_fallback" not in args else "")
         raise DecodeError(f"{Path(args[0]).name} failed on {source}:\n{tail}{hint}")
 
-# %% ../nbs/12_decode.ipynb #c1f1ac45
+# %% ../nbs/12_decode.ipynb #5b74a51a
 @dataclass(frozen=True)
 class LMConfig:
     "DeepSpeech's generate_lm.py settings."
@@ -767,7 +772,7 @@ class LMConfig:
     default_alpha: float = DEFAULT_ALPHA   # stored in the scorer as its default LM weight
     default_beta: float = DEFAULT_BETA     # stored in the scorer as its default word bonus
 
-# %% ../nbs/12_decode.ipynb #fcaa5d32
+# %% ../nbs/12_decode.ipynb #71431a04
 def build_lm(corpus,                # text corpus, one sentence a line (.txt or .txt.gz)
              output_dir,            # receives lower.txt, lm.arpa, lm_filtered.arpa, lm.binary, vocab-K.txt, kenlm.scorer
              cfg: LMConfig = LMConfig(),
@@ -803,7 +808,7 @@ def build_lm(corpus,                # text corpus, one sentence a line (.txt or 
     log(f"wrote {scorer} ({scorer.stat().st_size / 1e6:.1f} MB)")
     return scorer
 
-# %% ../nbs/12_decode.ipynb #d649a1e7
+# %% ../nbs/12_decode.ipynb #a55e3f3a
 def _lm_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="deepspeech-nb build-lm", description="Build a KenLM language model and a DeepSpeech "
                                 "scorer package (kenlm.scorer) from a text corpus, as DeepSpeech's generate_lm.py + "

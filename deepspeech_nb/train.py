@@ -15,12 +15,12 @@ __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_
            'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate', 'format_epoch', 'report_rows', 'format_report',
            'test', 'train', 'train_from_params', 'main_train']
 
-# %% ../nbs/11_train.ipynb #61bed8db
+# %% ../nbs/11_train.ipynb #a6d99cb5
 import dataclasses, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/11_train.ipynb #d908a72b
+# %% ../nbs/11_train.ipynb #ed0db9fa
 import tensorflow as tf
 import keras
 from . import checkpoints as ckpt
@@ -32,7 +32,7 @@ from .model import build_model
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError)
 
-# %% ../nbs/11_train.ipynb #72c0ba04
+# %% ../nbs/11_train.ipynb #e35e311d
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     "How to optimise and report: DeepSpeech's training flags."
@@ -91,7 +91,7 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
         raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
     return _pick(CheckpointConfig, params)
 
-# %% ../nbs/11_train.ipynb #3f2eede8
+# %% ../nbs/11_train.ipynb #46a1c2f6
 def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
     "Threads, GPU memory growth, seeds and float policy for this process."
     try:
@@ -128,7 +128,7 @@ def is_chief(strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
                                               and "chief" not in resolver.cluster_spec().as_dict())
 
-# %% ../nbs/11_train.ipynb #54d68d32
+# %% ../nbs/11_train.ipynb #34993ac7
 def sparse_labels(labels, label_lengths) -> tf.SparseTensor:
     "Padded (batch, max_len) labels as a SparseTensor holding the first `label_lengths[i]` of row i."
     labels = tf.convert_to_tensor(labels, tf.int32)
@@ -151,7 +151,7 @@ def ctc_losses(logits,            # (batch, time, classes), blank last
                                       features_lengths, ignore_longer_outputs_than_inputs=True, time_major=False)
     return tf.where(features_lengths >= ctc_min_frames(labels, label_lengths), losses, np.inf)
 
-# %% ../nbs/11_train.ipynb #d932f50e
+# %% ../nbs/11_train.ipynb #63c67ea9
 def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
     "Adam with DeepSpeech's hyper-parameters (loss-scaled under mixed precision)."
     adam = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.epsilon)
@@ -172,7 +172,7 @@ def set_learning_rate(optimizer, rate: float) -> None:
 def get_learning_rate(optimizer) -> float:
     return float(keras.ops.convert_to_numpy(getattr(optimizer, "inner_optimizer", optimizer).learning_rate))
 
-# %% ../nbs/11_train.ipynb #81f25303
+# %% ../nbs/11_train.ipynb #e1fc784f
 def apply_if(optimizer, grads, variables, ok) -> None:
     "Apply `grads` only where `ok` (a per-replica bool that is equal on all replicas); from replica context."
     def cross_replica(distribution, grads, ok):
@@ -200,7 +200,7 @@ def make_train_step(model, optimizer, strategy, global_batch_size: int, amp: boo
 
     def step(features, features_lengths, labels, label_lengths, apply):
         per_replica = strategy.run(replica_step, args=(features, features_lengths, labels, label_lengths, apply))
-        return tf.concat(strategy.experimental_local_results(per_replica), axis=0)
+        return strategy.gather(per_replica, axis=0)   # every replica's losses, in replica order
     return tf.function(step, input_signature=signature, reduce_retracing=signature is None)
 
 def batch_signature(n_input: int) -> list:
@@ -208,7 +208,7 @@ def batch_signature(n_input: int) -> list:
     return [tf.TensorSpec([None, None, n_input], tf.float32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
-# %% ../nbs/11_train.ipynb #8a8d6ee9
+# %% ../nbs/11_train.ipynb #5b12e41b
 def make_eval_step(model, n_input: int):
     "A `tf.function(batch) -> (best class per frame, per-sample losses)` in inference mode."
     def step(features, features_lengths, labels, label_lengths):
@@ -220,7 +220,7 @@ def step_args(batch: dict) -> tuple:
     "The tensors of a pipeline batch that the steps take."
     return batch["features"], batch["features_lengths"], batch["labels"], batch["label_lengths"]
 
-# %% ../nbs/11_train.ipynb #fe032e4b
+# %% ../nbs/11_train.ipynb #a78584f9
 @dataclasses.dataclass
 class EvalResult:
     "Corpus loss, WER and CER of a split, and one row per sample."
@@ -249,7 +249,7 @@ def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str 
     finite = [r["loss"] for r in rows if math.isfinite(r["loss"])]
     return EvalResult(float(np.mean(finite)) if finite else math.inf, corpus_wer(refs, hyps), corpus_cer(refs, hyps), rows)
 
-# %% ../nbs/11_train.ipynb #d6fb2de7
+# %% ../nbs/11_train.ipynb #35759692
 @dataclasses.dataclass(frozen=True)
 class EpochDecision:
     "What happens after an epoch's validation."
@@ -270,7 +270,7 @@ def after_validation(progress: ckpt.ProgressState, dev_loss: float, cfg: TrainCo
                                    dev_losses=progress.dev_losses + (dev_loss,))
     return progress, EpochDecision(improved, new_best, stop, reduce_lr)
 
-# %% ../nbs/11_train.ipynb #023210e0
+# %% ../nbs/11_train.ipynb #c9b084a0
 def _has_checkpoint(directory) -> bool:
     return bool(ckpt.list_checkpoints(directory, "last") or ckpt.list_checkpoints(directory, "best"))
 
@@ -299,7 +299,7 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
 
-# %% ../nbs/11_train.ipynb #d7599118
+# %% ../nbs/11_train.ipynb #d271e909
 class Saver:
     "Writes 'last' checkpoints on time and at epoch ends, 'best_dev' on a new best dev loss."
     def __init__(self, cfg: RunConfig, model, optimizer, chief: bool = True):
@@ -317,7 +317,7 @@ class Saver:
         "Save 'last' if --checkpoint_secs have passed since the previous save."
         if time.monotonic() - self.last_save >= self.cfg.checkpoint.checkpoint_secs: self.save(progress)
 
-# %% ../nbs/11_train.ipynb #c643695d
+# %% ../nbs/11_train.ipynb #be368929
 def scalar_summary(tag: str, value: float, step: int) -> None:
     "A TensorBoard scalar, written without importing TensorBoard (only viewing it needs the package)."
     from tensorflow.core.framework import summary_pb2
@@ -378,7 +378,7 @@ def plot_metrics(metrics: list, path=None):
     fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/11_train.ipynb #2a6abbd4
+# %% ../nbs/11_train.ipynb #d261383f
 @dataclasses.dataclass
 class EpochStats:
     "What one training epoch did."
@@ -394,18 +394,18 @@ def epoch_positions(plan_len: int, done: int, replicas: int = 1) -> list:
     return list(range(done, done + (plan_len - done) // replicas * replicas))
 
 def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
-    "Train the rest of epoch `epoch`; returns (progress at its end, EpochStats)."
+    "Train the rest of epoch `epoch`; returns (progress at its end, EpochStats of the whole epoch)."
     from tqdm.auto import tqdm
-    cfg, stats, t0 = ctx.cfg, EpochStats(), time.perf_counter()
-    plan = ctx.plan(epoch)
-    done = progress.step_in_epoch if progress.epoch == epoch else 0
+    cfg, t0, plan = ctx.cfg, time.perf_counter(), ctx.plan(epoch)
+    resumed = progress.epoch == epoch and progress.step_in_epoch > 0
+    done = progress.step_in_epoch if resumed else 0
+    stats = EpochStats(**progress.extra["epoch_stats"]) if resumed and "epoch_stats" in progress.extra else EpochStats()
+    total_loss, elapsed = stats.loss * stats.samples if stats.samples else 0.0, stats.seconds
     positions = epoch_positions(len(plan), done, ctx.replicas)
-    total_loss = 0.0
-    bar = tqdm(total=len(positions), initial=0, desc=f"epoch {epoch + 1}/{cfg.train.epochs}",
+    bar = tqdm(total=len(plan), initial=done, desc=f"epoch {epoch + 1}/{cfg.train.epochs}",
                disable=not (cfg.train.show_progressbar and ctx.chief), leave=False)
     for batch in ctx.batches(plan, positions, epoch):
         losses = ctx.train_step(*batch["args"], tf.constant(True)).numpy()
-        position = batch["positions"][-1] + 1
         if not np.isfinite(losses).all():
             stats.skipped_batches += 1
             bad = [sid for sid, l in zip(batch["sample_ids"], losses) if not np.isfinite(l)] \
@@ -415,17 +415,20 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
             total_loss += float(losses.sum()); stats.samples += len(losses)
             stats.audio_seconds += ctx.audio_seconds(plan, batch["positions"])
         stats.steps += 1
-        progress = dataclasses.replace(progress, epoch=epoch, step_in_epoch=position,
-                                       global_step=progress.global_step + 1, augmentation_clock=ctx.clock(epoch, position, plan))
+        stats.loss, stats.seconds = total_loss / max(stats.samples, 1), elapsed + time.perf_counter() - t0
+        position = batch["positions"][-1] + 1
+        progress = dataclasses.replace(progress, epoch=epoch, step_in_epoch=position, global_step=progress.global_step + 1,
+                                       augmentation_clock=ctx.clock(epoch, position, plan),
+                                       extra={**progress.extra, "epoch_stats": dataclasses.asdict(stats)})
         ctx.record.step(float(losses.mean()), progress.global_step)
-        bar.update(1); bar.set_postfix(loss=f"{total_loss / max(stats.samples, 1):.2f}")
+        bar.update(len(batch["positions"])); bar.set_postfix(loss=f"{stats.loss:.2f}")
         ctx.saver.maybe_save(progress)
     bar.close()
-    stats.loss = total_loss / stats.samples if stats.samples else math.nan
-    stats.seconds = time.perf_counter() - t0
-    return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0), stats
+    if not stats.samples: stats.loss = math.nan
+    extra = {k: v for k, v in progress.extra.items() if k != "epoch_stats"}
+    return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
-# %% ../nbs/11_train.ipynb #f1f061ed
+# %% ../nbs/11_train.ipynb #468bb21c
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -496,7 +499,12 @@ class TrainContext:
             step = positions[start:start + self.replicas]
             yield {"args": step_args(next(dist)), "positions": step,
                    "sample_ids": [self.train_split.collection.ids[self.train_split.keep[i % len(self.train_split)]]
-                                  for p in step[worker * local:(worker + 1) * local] for i in plan[p]]}
+                                  for p in step for i in plan[p]]}
+
+    def barrier(self) -> None:
+        "Wait until every worker gets here (a tiny all-reduce); a no-op in a single process."
+        if cluster_workers() > 1:
+            self.strategy.reduce("SUM", self.strategy.run(lambda: tf.constant(1)), axis=None)
 
     def worker_index(self) -> int:
         resolver = getattr(self.strategy, "cluster_resolver", None)
@@ -509,21 +517,23 @@ class TrainContext:
 
     def close(self): self.source.close()
 
-# %% ../nbs/11_train.ipynb #9a98c445
+# %% ../nbs/11_train.ipynb #3b036d26
 def check_largest_batch(ctx: TrainContext) -> None:
     "Run the largest planned batch forward and backward (no update); turn an out-of-memory error into advice."
     plan = ctx.plan(0)
     position = largest_batch(ctx.train_split, plan)
     positions = [position] * ctx.replicas if ctx.distributed else [position]
+    rng = {name: v.numpy() for name, v in ckpt.rng_variables(ctx.model).items()}  # dropout draws must not move
     try:
         for batch in ctx.batches(plan, positions, 0): ctx.train_step(*batch["args"], tf.constant(False))
+        for name, v in ckpt.rng_variables(ctx.model).items(): v.assign(rng[name])
     except tf.errors.ResourceExhaustedError as e:
         frames = max(ctx.train_split.frames[ctx.train_split.keep[i % len(ctx.train_split)]] for i in plan[position])
         raise MemoryError(f"the largest training batch ({len(plan[position])} samples of up to {frames} frames) does not "
                           f"fit in memory: lower --train_batch_size (now {ctx.batch_size}) or --n_hidden, or drop the "
                           f"longest samples from --train_files. ({e.message.splitlines()[0]})") from None
 
-# %% ../nbs/11_train.ipynb #ea82867f
+# %% ../nbs/11_train.ipynb #33586ade
 def load_data(cfg: RunConfig, log=print):
     "(train split, dev split or None), checked."
     d, v = cfg.data, cfg.data.normalize_sample_rate
@@ -561,6 +571,7 @@ def fit(cfg: RunConfig, strategy=None, log=print) -> ckpt.ProgressState:
             if dev is not None:
                 progress, decision = after_validation(progress, dev.loss, cfg.train)
                 if decision.new_best: ctx.saver.save(progress, "best_dev")
+                ctx.barrier()   # workers read best_dev only after the chief has written it
             record.epoch(epoch_entry(epoch, stats, dev, progress.learning_rate))
             log(format_epoch(epoch, cfg.train.epochs, stats, dev, decision))
             if decision and decision.stop:
@@ -594,7 +605,7 @@ def format_epoch(epoch, epochs, stats: EpochStats, dev, decision) -> str:
     if dev: line += f" | dev loss {dev.loss:.3f} WER {dev.wer:.3f} CER {dev.cer:.3f}" + (" (best)" if decision.new_best else "")
     return line
 
-# %% ../nbs/11_train.ipynb #8fa46559
+# %% ../nbs/11_train.ipynb #84197571
 def report_rows(rows: list, count: int) -> list:
     "DeepSpeech's report selection: the `count` best, median and worst samples by WER (then loss)."
     ranked = sorted(rows, key=lambda r: (r["wer"], r["loss"]))
@@ -622,7 +633,7 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     if cfg.train.test_output_file: _write_json(Path(cfg.train.test_output_file), result.rows)
     return result
 
-# %% ../nbs/11_train.ipynb #7d9b1764
+# %% ../nbs/11_train.ipynb #ef1af87e
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
@@ -645,7 +656,7 @@ def train_from_params(**params) -> dict:
     "`train` from flag-named keyword arguments (the papermill notebook's path): `train_from_params(epochs=3, ...)`."
     return train(configs_from_params(params))
 
-# %% ../nbs/11_train.ipynb #ff0139cd
+# %% ../nbs/11_train.ipynb #89dffa83
 def main_train(argv: list[str]) -> int:
     "`deepspeech-nb train --train_files ... [--dev_files ...] [--test_files ...] [flags]`: DeepSpeech.py."
     if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv): print(help_text(full=False)); return 0

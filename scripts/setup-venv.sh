@@ -9,5 +9,5 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -r requirements.txt
 .venv/bin/python -m pip install -q --no-deps -e .
-for extra in scripts/setup-extra-*.sh; do [ -e "$extra" ] && bash "$extra"; done
+bash scripts/build-kenlm.sh   # lmplz/build_binary/filter for build-lm (skipped when already built)
 .venv/bin/python -c "import deepspeech_nb, opuslib, soundfile; print('deepspeech_nb', deepspeech_nb.__version__, 'ready in .venv/')"

@@ -93,3 +93,24 @@ def test_shims_forward_to_the_cli():
     for shim in ("generate_lm.py", "lm_optimizer.py"):
         p = subprocess.run([sys.executable, ROOT / "bin" / shim, "--help"], capture_output=True, text=True, timeout=120)
         assert p.returncode == 0 and "usage" in p.stdout.lower(), (shim, p.stderr)
+
+def test_evaluate_checkpoint_and_tflite(tmp_path):
+    "evaluate runs a checkpoint's model (TF) and its TFLite export (no TF) and reports the same loss."
+    from deepspeech_nb.checkpoints import ProgressState, checkpoint_meta, save_checkpoint
+    from deepspeech_nb.features import FeatureConfig
+    from deepspeech_nb.importers import import_ldc93s1
+    from deepspeech_nb.model import ModelConfig, build_model
+    alphabet, cfg = load_alphabet(), ModelConfig(n_hidden=32, n_classes=29)
+    save_checkpoint(tmp_path / "ckpt", build_model(cfg), None, ProgressState(), kind="best_dev",
+                    meta=checkpoint_meta(cfg, FeatureConfig(), alphabet))
+    csv = import_ldc93s1(tmp_path / "data")
+    loss = lambda text: float(text.split("loss: ")[1].split()[0])
+    p = run("evaluate", "--checkpoint_dir", tmp_path / "ckpt", "--test_files", csv, "--beam_width", 16,
+            "--dump_logits", tmp_path / "logits.npz", "--test_output_file", tmp_path / "out.json")
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "LDC93S1.wav" in p.stdout and (tmp_path / "logits.npz").exists()
+    e = run("export", "--checkpoint_dir", tmp_path / "ckpt", "--export_dir", tmp_path / "export", "--export_tflite")
+    assert e.returncode == 0, e.stderr[-3000:]
+    t = run("evaluate", "--model", tmp_path / "export", "--test_files", csv, "--beam_width", 16)
+    assert t.returncode == 0, t.stderr[-3000:]
+    assert loss(t.stdout) == pytest.approx(loss(p.stdout), rel=1e-3)

@@ -39,3 +39,98 @@ def test_import_cli_writes_a_loadable_checkpoint(tmp_path):
     assert (dest / "flags.json").is_file() and list((dest / "best_dev").glob("ckpt-0.index"))
     out = run(CLI + ["import-deepspeech-checkpoint", str(tmp_path / "missing"), str(tmp_path / "x")])
     assert out.returncode == 2 and "no TF1 checkpoint at" in out.stderr
+
+
+# --- training integration (deepspeech_nb.train calls into deepspeech_nb.transfer) ---------------------------
+
+from deepspeech_nb.core import data_path
+
+RUSSIAN = data_path("deepspeech", "russian_sample_data")
+
+
+def _english_source(folder, n_hidden=8):
+    "A tiny English model saved as a finished training run would leave it."
+    from deepspeech_nb.checkpoints import ProgressState, checkpoint_meta, save_checkpoint
+    from deepspeech_nb.features import FeatureConfig
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    english = load_alphabet(None)
+    cfg = ModelConfig(n_hidden=n_hidden, n_classes=english.size + 1)
+    model = build_model(cfg)
+    save_checkpoint(folder, model, None, ProgressState(epoch=200, global_step=200, finished=True), kind="best_dev",
+                    meta=checkpoint_meta(cfg, FeatureConfig(), english))
+    return model
+
+
+def _restore(params):
+    "What training does before its first step: build the model and optimizer, then restore/transfer."
+    import tensorflow as tf
+    from deepspeech_nb.flags import configs_from_params
+    from deepspeech_nb.train import build_training_model, restore_for_training
+    cfg = configs_from_params(params)
+    model, optimizer = build_training_model(cfg, tf.distribute.get_strategy())
+    return cfg, model, restore_for_training(cfg, model, optimizer, log=lambda m: None)
+
+
+KEPT_BY_DROP_1 = ("layer_1", "layer_2", "layer_3", "lstm", "layer_5")
+
+
+def test_transfer_starts_from_the_source_layers(tmp_path):
+    "--drop_source_layers 1: before the first step every kept layer equals the source, the output fits alphabet.ru."
+    source = _english_source(tmp_path / "english")
+    cfg, model, progress = _restore(dict(drop_source_layers=1, alphabet_config_path=str(RUSSIAN / "alphabet.ru"),
+                                         load_checkpoint_dir=str(tmp_path / "english"),
+                                         save_checkpoint_dir=str(tmp_path / "russian"), n_hidden=8))
+    for layer in KEPT_BY_DROP_1:
+        for ours, theirs in zip(model.get_layer(layer).get_weights(), source.get_layer(layer).get_weights()):
+            np.testing.assert_array_equal(ours, theirs)
+    assert model.get_layer("layer_6").get_weights()[0].shape == (8, cfg.alphabet.size + 1) == (8, 35)
+    assert (progress.epoch, progress.global_step) == (0, 0)
+
+
+def test_transfer_from_a_tf1_checkpoint(tmp_path):
+    "--load_checkpoint_dir accepts a DeepSpeech 0.9 TF1 checkpoint: imported on the way, kept layers loaded."
+    write_tf1_checkpoint(tmp_path / "release", fake_deepspeech_tensors(n_hidden=8, lstm="cudnn+canonical"))
+    reference, _ = model_from_tf1(read_tf1_checkpoint(tmp_path / "release"))
+    cfg, model, _ = _restore(dict(drop_source_layers=1, alphabet_config_path=str(RUSSIAN / "alphabet.ru"),
+                                  load_checkpoint_dir=str(tmp_path / "release"),
+                                  save_checkpoint_dir=str(tmp_path / "russian"), n_hidden=8))
+    for layer in KEPT_BY_DROP_1:
+        for ours, theirs in zip(model.get_layer(layer).get_weights(), reference.get_layer(layer).get_weights()):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_fine_tuning_reads_the_alphabet_from_the_checkpoint(tmp_path):
+    "Fine-tuning (load != save, no --drop_source_layers): all layers loaded, alphabet from flags.json, epoch 0."
+    from deepspeech_nb.checkpoints import ProgressState, checkpoint_meta, save_checkpoint
+    from deepspeech_nb.features import FeatureConfig
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import Alphabet
+    russian = Alphabet(RUSSIAN / "alphabet.ru")
+    mcfg = ModelConfig(n_hidden=8, n_classes=russian.size + 1)
+    source = build_model(mcfg)
+    save_checkpoint(tmp_path / "ru", source, None, ProgressState(epoch=9, finished=True), kind="best_dev",
+                    meta=checkpoint_meta(mcfg, FeatureConfig(), russian))
+    cfg, model, progress = _restore(dict(load_checkpoint_dir=str(tmp_path / "ru"), save_checkpoint_dir=str(tmp_path / "ft"),
+                                         n_hidden=8))
+    assert cfg.alphabet == russian and progress.epoch == 0
+    for ours, theirs in zip(model.get_weights(), source.get_weights()): np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--drop_source_layers", "7"], "--drop_source_layers 7: must be 1 to 5"),
+    (["--drop_source_layers", "1", "--load_checkpoint_dir", "{tmp}/empty"], "no best_dev or last checkpoint"),
+    (["--drop_source_layers", "1", "--n_hidden", "16"], "pass --n_hidden 8"),
+    (["--alphabet_config_path", str(RUSSIAN / "alphabet.ru")], "--drop_source_layers 1"),
+])
+def test_bad_transfer_requests_get_the_seeds_advice(tmp_path, capsys, flags, message):
+    from deepspeech_nb.train import main_train
+    _english_source(tmp_path / "english")
+    (tmp_path / "empty").mkdir()
+    flags = [f.format(tmp=tmp_path) for f in flags]
+    base = ["--train_files", str(RUSSIAN / "ru.csv"), "--load_checkpoint_dir", str(tmp_path / "english"),
+            "--save_checkpoint_dir", str(tmp_path / "new"), "--n_hidden", "8", "--epochs", "1", "--noshow_progressbar"]
+    if "--alphabet_config_path" not in flags and "--drop_source_layers" in flags:
+        base += ["--alphabet_config_path", str(RUSSIAN / "alphabet.ru")]
+    assert main_train(base + flags) == 2     # later flags win, as with absl
+    assert message in capsys.readouterr().err
