@@ -8,19 +8,19 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/train.html.md"""
 # %% auto #0
 __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_config_from_params', 'configure_tensorflow',
            'cluster_workers', 'make_strategy', 'is_chief', 'sparse_labels', 'ctc_min_frames', 'ctc_losses',
-           'make_optimizer', 'build_training_model', 'set_learning_rate', 'get_learning_rate', 'apply_if',
-           'make_train_step', 'batch_signature', 'make_eval_step', 'step_args', 'EvalResult', 'evaluate_split',
-           'EpochDecision', 'after_validation', 'restore_for_training', 'Saver', 'scalar_summary', 'RunRecord',
-           'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext', 'check_largest_batch',
-           'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate', 'format_epoch', 'report_rows', 'format_report',
-           'test', 'train', 'train_from_params', 'main_train']
+           'lstm_sequence', 'FastLSTM', 'use_fast_lstm', 'make_optimizer', 'build_training_model', 'set_learning_rate',
+           'get_learning_rate', 'apply_if', 'make_train_step', 'batch_signature', 'make_eval_step', 'step_args',
+           'EvalResult', 'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training', 'Saver',
+           'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch',
+           'TrainContext', 'check_largest_batch', 'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate',
+           'format_epoch', 'report_rows', 'format_report', 'test', 'train', 'train_from_params', 'main_train']
 
-# %% ../nbs/11_train.ipynb #a6d99cb5
+# %% ../nbs/11_train.ipynb #6283a80c
 import dataclasses, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/11_train.ipynb #ed0db9fa
+# %% ../nbs/11_train.ipynb #b84a6c91
 import tensorflow as tf
 import keras
 from . import checkpoints as ckpt
@@ -32,7 +32,7 @@ from .model import build_model
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError)
 
-# %% ../nbs/11_train.ipynb #e35e311d
+# %% ../nbs/11_train.ipynb #5bf5e9a1
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     "How to optimise and report: DeepSpeech's training flags."
@@ -91,7 +91,7 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
         raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
     return _pick(CheckpointConfig, params)
 
-# %% ../nbs/11_train.ipynb #46a1c2f6
+# %% ../nbs/11_train.ipynb #daa9ff41
 def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
     "Threads, GPU memory growth, seeds and float policy for this process."
     try:
@@ -128,7 +128,7 @@ def is_chief(strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
                                               and "chief" not in resolver.cluster_spec().as_dict())
 
-# %% ../nbs/11_train.ipynb #34993ac7
+# %% ../nbs/11_train.ipynb #b450e7b6
 def sparse_labels(labels, label_lengths) -> tf.SparseTensor:
     "Padded (batch, max_len) labels as a SparseTensor holding the first `label_lengths[i]` of row i."
     labels = tf.convert_to_tensor(labels, tf.int32)
@@ -151,7 +151,61 @@ def ctc_losses(logits,            # (batch, time, classes), blank last
                                       features_lengths, ignore_longer_outputs_than_inputs=True, time_major=False)
     return tf.where(features_lengths >= ctc_min_frames(labels, label_lengths), losses, np.inf)
 
-# %% ../nbs/11_train.ipynb #63c67ea9
+# %% ../nbs/11_train.ipynb #9a2b7700
+def lstm_sequence(xw,                # (T, batch, 4H) inputs already multiplied by the kernel, plus the bias
+                  recurrent_kernel,  # (H, 4H), gates in Keras' order i, f, c, o
+                  h0, c0):           # (batch, H) initial state
+    "LSTM over time-major projected inputs, with a hand-written gradient: (h for every step (T, batch, H), h_T, c_T)."
+    @tf.custom_gradient
+    def run(xw, u, h0, c0):
+        def step(carry, xw_t):
+            h, c = carry[0], carry[1]
+            i, f, g, o = tf.split(xw_t + tf.matmul(h, u), 4, axis=-1)
+            i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
+            c = f * c + i * g
+            tc = tf.tanh(c)
+            return o * tc, c, tf.concat([i, f, g, o], -1), tc
+        hs, cs, gates, tcs = tf.scan(step, xw, initializer=(h0, c0, tf.zeros_like(xw[0]), tf.zeros_like(c0)))
+
+        def grad(dhs, dh_last, dc_last):
+            def back(carry, inputs):   # one step backwards: d(pre-activations), and what flows to step t-1
+                dh_next, dc_next = carry[0], carry[1]
+                dh_t, gate, tc, c_prev = inputs
+                i, f, g, o = tf.split(gate, 4, axis=-1)
+                dh = dh_t + dh_next
+                dc = dh * o * (1 - tc * tc) + dc_next
+                dz = tf.concat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+                                dh * tc * o * (1 - o)], -1)
+                return tf.matmul(dz, u, transpose_b=True), dc * f, dz
+            c_prev = tf.concat([c0[tf.newaxis], cs[:-1]], 0)
+            dh0, dc0, dzs = tf.scan(back, (dhs, gates, tcs, c_prev), reverse=True,
+                                    initializer=(dh_last, dc_last, tf.zeros_like(xw[0])))
+            h_prev = tf.concat([h0[tf.newaxis], hs[:-1]], 0)
+            width = tf.shape(u)[0]
+            du = tf.matmul(tf.reshape(h_prev, [-1, width]), tf.reshape(dzs, [-1, 4 * width]), transpose_a=True)
+            return dzs, du, dh0[0], dc0[0]
+        return (hs, hs[-1], cs[-1]), grad
+    return run(xw, recurrent_kernel, h0, c0)
+
+@keras.saving.register_keras_serializable(package="deepspeech_nb")
+class FastLSTM(keras.layers.LSTM):
+    "`keras.layers.LSTM` whose CPU path uses `lstm_sequence` (same weights; cuDNN on GPUs, Keras for masks/dropout)."
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if (mask is not None or self.go_backwards or self.dropout or self.recurrent_dropout
+                or tf.config.list_logical_devices("GPU")):
+            return super().inner_loop(sequences, initial_state, mask, training)
+        cell, dtype = self.cell, sequences.dtype
+        xw = tf.einsum("btd,dk->tbk", sequences, tf.cast(cell.kernel, dtype)) + tf.cast(cell.bias, dtype)
+        hs, h, c = lstm_sequence(xw, tf.cast(cell.recurrent_kernel, dtype), initial_state[0], initial_state[1])
+        return h, tf.transpose(hs, [1, 0, 2]), [h, c]
+
+def use_fast_lstm(model: keras.Model) -> keras.Model:
+    "Switch the model's LSTM layer to `FastLSTM` in place (variables, names and checkpoints unchanged)."
+    lstm = model.get_layer("lstm")
+    if type(lstm) is keras.layers.LSTM: lstm.__class__ = FastLSTM
+    return model
+
+# %% ../nbs/11_train.ipynb #ed881466
 def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
     "Adam with DeepSpeech's hyper-parameters (loss-scaled under mixed precision)."
     adam = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.epsilon)
@@ -160,7 +214,7 @@ def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
 def build_training_model(cfg: RunConfig, strategy):
     "(model, optimizer) created under `strategy`, the optimizer's variables built."
     with strategy.scope():
-        model = build_model(cfg.model, "mixed_float16" if cfg.train.automatic_mixed_precision else None)
+        model = use_fast_lstm(build_model(cfg.model, "mixed_float16" if cfg.train.automatic_mixed_precision else None))
         optimizer = make_optimizer(cfg.train)
         optimizer.build(model.trainable_variables)
     return model, optimizer
@@ -172,7 +226,7 @@ def set_learning_rate(optimizer, rate: float) -> None:
 def get_learning_rate(optimizer) -> float:
     return float(keras.ops.convert_to_numpy(getattr(optimizer, "inner_optimizer", optimizer).learning_rate))
 
-# %% ../nbs/11_train.ipynb #e1fc784f
+# %% ../nbs/11_train.ipynb #db2dc147
 def apply_if(optimizer, grads, variables, ok) -> None:
     "Apply `grads` only where `ok` (a per-replica bool that is equal on all replicas); from replica context."
     def cross_replica(distribution, grads, ok):
@@ -208,7 +262,7 @@ def batch_signature(n_input: int) -> list:
     return [tf.TensorSpec([None, None, n_input], tf.float32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
-# %% ../nbs/11_train.ipynb #5b12e41b
+# %% ../nbs/11_train.ipynb #52be1d03
 def make_eval_step(model, n_input: int):
     "A `tf.function(batch) -> (best class per frame, per-sample losses)` in inference mode."
     def step(features, features_lengths, labels, label_lengths):
@@ -220,7 +274,7 @@ def step_args(batch: dict) -> tuple:
     "The tensors of a pipeline batch that the steps take."
     return batch["features"], batch["features_lengths"], batch["labels"], batch["label_lengths"]
 
-# %% ../nbs/11_train.ipynb #a78584f9
+# %% ../nbs/11_train.ipynb #c17a823e
 @dataclasses.dataclass
 class EvalResult:
     "Corpus loss, WER and CER of a split, and one row per sample."
@@ -249,7 +303,7 @@ def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str 
     finite = [r["loss"] for r in rows if math.isfinite(r["loss"])]
     return EvalResult(float(np.mean(finite)) if finite else math.inf, corpus_wer(refs, hyps), corpus_cer(refs, hyps), rows)
 
-# %% ../nbs/11_train.ipynb #35759692
+# %% ../nbs/11_train.ipynb #752bb085
 @dataclasses.dataclass(frozen=True)
 class EpochDecision:
     "What happens after an epoch's validation."
@@ -270,7 +324,7 @@ def after_validation(progress: ckpt.ProgressState, dev_loss: float, cfg: TrainCo
                                    dev_losses=progress.dev_losses + (dev_loss,))
     return progress, EpochDecision(improved, new_best, stop, reduce_lr)
 
-# %% ../nbs/11_train.ipynb #c9b084a0
+# %% ../nbs/11_train.ipynb #3d872858
 def _has_checkpoint(directory) -> bool:
     return bool(ckpt.list_checkpoints(directory, "last") or ckpt.list_checkpoints(directory, "best"))
 
@@ -299,7 +353,7 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
 
-# %% ../nbs/11_train.ipynb #d271e909
+# %% ../nbs/11_train.ipynb #dc33a0ed
 class Saver:
     "Writes 'last' checkpoints on time and at epoch ends, 'best_dev' on a new best dev loss."
     def __init__(self, cfg: RunConfig, model, optimizer, chief: bool = True):
@@ -317,7 +371,7 @@ class Saver:
         "Save 'last' if --checkpoint_secs have passed since the previous save."
         if time.monotonic() - self.last_save >= self.cfg.checkpoint.checkpoint_secs: self.save(progress)
 
-# %% ../nbs/11_train.ipynb #be368929
+# %% ../nbs/11_train.ipynb #c36db14c
 def scalar_summary(tag: str, value: float, step: int) -> None:
     "A TensorBoard scalar, written without importing TensorBoard (only viewing it needs the package)."
     from tensorflow.core.framework import summary_pb2
@@ -378,7 +432,7 @@ def plot_metrics(metrics: list, path=None):
     fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/11_train.ipynb #d261383f
+# %% ../nbs/11_train.ipynb #551bbc5e
 @dataclasses.dataclass
 class EpochStats:
     "What one training epoch did."
@@ -428,7 +482,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     extra = {k: v for k, v in progress.extra.items() if k != "epoch_stats"}
     return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
-# %% ../nbs/11_train.ipynb #468bb21c
+# %% ../nbs/11_train.ipynb #0a5a7990
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -517,7 +571,7 @@ class TrainContext:
 
     def close(self): self.source.close()
 
-# %% ../nbs/11_train.ipynb #3b036d26
+# %% ../nbs/11_train.ipynb #8dd8539d
 def check_largest_batch(ctx: TrainContext) -> None:
     "Run the largest planned batch forward and backward (no update); turn an out-of-memory error into advice."
     plan = ctx.plan(0)
@@ -533,7 +587,7 @@ def check_largest_batch(ctx: TrainContext) -> None:
                           f"fit in memory: lower --train_batch_size (now {ctx.batch_size}) or --n_hidden, or drop the "
                           f"longest samples from --train_files. ({e.message.splitlines()[0]})") from None
 
-# %% ../nbs/11_train.ipynb #33586ade
+# %% ../nbs/11_train.ipynb #d9853944
 def load_data(cfg: RunConfig, log=print):
     "(train split, dev split or None), checked."
     d, v = cfg.data, cfg.data.normalize_sample_rate
@@ -605,7 +659,7 @@ def format_epoch(epoch, epochs, stats: EpochStats, dev, decision) -> str:
     if dev: line += f" | dev loss {dev.loss:.3f} WER {dev.wer:.3f} CER {dev.cer:.3f}" + (" (best)" if decision.new_best else "")
     return line
 
-# %% ../nbs/11_train.ipynb #84197571
+# %% ../nbs/11_train.ipynb #6f7ac66f
 def report_rows(rows: list, count: int) -> list:
     "DeepSpeech's report selection: the `count` best, median and worst samples by WER (then loss)."
     ranked = sorted(rows, key=lambda r: (r["wer"], r["loss"]))
@@ -625,7 +679,7 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     "Evaluate the `--load_evaluate` checkpoint of `directory` on `--test_files`; print and return the report."
     directory = directory or cfg.checkpoint.load_checkpoint_dir
     split = load_split("test", cfg.data.test, cfg.alphabet, cfg.features, normalize_sample_rate=cfg.data.normalize_sample_rate)
-    model = build_model(cfg.model)
+    model = use_fast_lstm(build_model(cfg.model))
     ckpt.check_checkpoint_meta(ckpt.read_checkpoint_meta(directory), cfg.model, cfg.features, cfg.alphabet, directory)
     progress = ckpt.load_checkpoint(directory, model, None, cfg.checkpoint.load_evaluate, ckpt.EVALUATE_LOAD_ORDER)
     result = evaluate_split(make_eval_step(model, cfg.features.n_input), split, cfg, cfg.data.test.batch_size, "test")
@@ -633,7 +687,7 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     if cfg.train.test_output_file: _write_json(Path(cfg.train.test_output_file), result.rows)
     return result
 
-# %% ../nbs/11_train.ipynb #ef1af87e
+# %% ../nbs/11_train.ipynb #0e9cdb51
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
@@ -656,7 +710,7 @@ def train_from_params(**params) -> dict:
     "`train` from flag-named keyword arguments (the papermill notebook's path): `train_from_params(epochs=3, ...)`."
     return train(configs_from_params(params))
 
-# %% ../nbs/11_train.ipynb #89dffa83
+# %% ../nbs/11_train.ipynb #67857727
 def main_train(argv: list[str]) -> int:
     "`deepspeech-nb train --train_files ... [--dev_files ...] [--test_files ...] [flags]`: DeepSpeech.py."
     if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv): print(help_text(full=False)); return 0

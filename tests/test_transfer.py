@@ -134,3 +134,60 @@ def test_bad_transfer_requests_get_the_seeds_advice(tmp_path, capsys, flags, mes
         base += ["--alphabet_config_path", str(RUSSIAN / "alphabet.ru")]
     assert main_train(base + flags) == 2     # later flags win, as with absl
     assert message in capsys.readouterr().err
+
+
+def test_fine_tuning_a_tf1_release_folder_with_checkpoint_dir(tmp_path):
+    "The seed's fine-tuning command: --checkpoint_dir pointing at a DeepSpeech 0.9 release folder loads every layer."
+    write_tf1_checkpoint(tmp_path / "release", fake_deepspeech_tensors(n_hidden=8, lstm="cudnn"))
+    (tmp_path / "release" / "alphabet.txt").write_text((data_path("deepspeech", "alphabet.txt")).read_text())
+    reference, _ = model_from_tf1(read_tf1_checkpoint(tmp_path / "release"))
+    cfg, model, progress = _restore(dict(checkpoint_dir=str(tmp_path / "release"), n_hidden=8))
+    assert cfg.alphabet.size == 28 and progress.epoch == 0
+    for ours, theirs in zip(model.get_weights(), reference.get_weights()): np.testing.assert_array_equal(ours, theirs)
+
+
+# --- slow: whole runs (pytest -m slow tests/test_transfer.py), a few minutes each on two CPU cores ---------------
+
+RU_TRANSCRIPT = "бедняга ребят на его месте должен был быть я"
+LDC93S1_TRANSCRIPT = "she had your dark suit in greasy wash water all year"
+
+
+def _execute(notebook, tmp_path, **parameters):
+    import json
+    from deepspeech_nb.runs import execute_run
+    run_dir = execute_run(ROOT / "nbs" / "runs" / notebook, parameters, runs_dir=tmp_path)
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+@pytest.mark.slow
+def test_transfer_learning_notebook_learns_russian(tmp_path):
+    "DeepSpeech's CI case: English LDC93S1 model (n_hidden 100) -> --drop_source_layers 1 -> Russian, transcribed right."
+    metrics = _execute("transfer_learning.ipynb", tmp_path)
+    assert metrics["hypothesis"] == RU_TRANSCRIPT and metrics["wer"] == 0.0
+
+
+@pytest.mark.slow
+def test_fine_tune_notebook_adapts_to_8khz_audio(tmp_path):
+    "The English model fails on the 8 kHz recording; fine-tuning on it fixes that."
+    metrics = _execute("fine_tune.ipynb", tmp_path)
+    assert metrics["wer_before"] > 0.5 and metrics["wer"] == 0.0
+
+
+def _train_bytes(csv, folder, epochs):
+    from deepspeech_nb.train import train_from_params
+    return train_from_params(train_files=csv, dev_files=csv, test_files=csv, bytes_output_mode=True, n_hidden=256,
+                             epochs=epochs, checkpoint_dir=str(folder), show_progressbar=False)["test"]
+
+
+@pytest.mark.slow
+def test_bytes_mode_overfits_ldc93s1(tmp_path):
+    from deepspeech_nb.importers import import_ldc93s1
+    result = _train_bytes(str(import_ldc93s1(tmp_path / "data")), tmp_path / "ckpt", 300)
+    assert result.wer == 0.0 and result.rows[0]["hypothesis"] == LDC93S1_TRANSCRIPT
+
+
+@pytest.mark.slow
+def test_bytes_mode_learns_russian_without_an_alphabet(tmp_path):
+    "UTF-8 bytes output: Cyrillic (two bytes a letter) without alphabet.ru."
+    result = _train_bytes(str(RUSSIAN / "ru.csv"), tmp_path / "ckpt", 500)
+    assert result.wer == 0.0 and result.rows[0]["hypothesis"] == RU_TRANSCRIPT
