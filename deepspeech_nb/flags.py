@@ -12,19 +12,19 @@ __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPO
            'xdg_data_home', 'resolve_params', 'module_config', 'alphabet_from_params', 'features_from_params',
            'model_from_params', 'configs_from_params']
 
-# %% ../nbs/18_flags.ipynb #689723b2
+# %% ../nbs/18_flags.ipynb #5a6f4914
 import dataclasses, importlib, os, sys
 from pathlib import Path
 from typing import Any
 from absl import flags as absl_flags
 
-# %% ../nbs/18_flags.ipynb #905fdf79
+# %% ../nbs/18_flags.ipynb #579ccd00
 DATA_FLAGS = [
     ("string", "train_files", "", "comma-separated CSV/SDB collections to train on (merged); empty: no training"),
     ("string", "dev_files", "", "comma-separated CSV/SDB collections for validation after each epoch (merged); empty: no validation"),
     ("string", "test_files", "", "comma-separated CSV/SDB collections to test the best checkpoint on after training; empty: no test"),
-    ("string", "metrics_files", "", "comma-separated collections whose loss is reported after validation without steering early stop (accepted; reported like dev)"),
-    ("string", "read_buffer", "1MB", "read buffer for sample collections, with a size suffix (KB, MB, GB, TB)"),
+    ("string", "metrics_files", "", "comma-separated collections whose loss, WER and CER are recorded after every epoch, without steering early stopping or the best checkpoint"),
+    ("string", "read_buffer", "1MB", "accepted for DeepSpeech compatibility: collections are read with the operating system's buffering"),
     ("string", "feature_cache", "", "folder to cache the training features in, so later epochs skip decoding and feature extraction; empty: no cache"),
     ("integer", "cache_for_epochs", 0, "refresh the feature cache every N epochs (new sample augmentations); 0: keep it for the whole run"),
     ("boolean", "shuffle_batches", False, "shuffle the order of the (duration-sorted) training batches every epoch from --shuffle_start on; off: shortest batches first"),
@@ -141,7 +141,7 @@ REPORT_FLAGS = [
     ("string", "test_output_file", "", "write every test sample's reference, hypothesis, WER, CER and loss to this JSON file"),
 ]
 
-# %% ../nbs/18_flags.ipynb #f78e314a
+# %% ../nbs/18_flags.ipynb #620244c8
 AUGMENT_FLAGS = [
     ("multi_string", "augment", None, "an augmentation NAME[param=value,...]; repeat the flag for several, applied in order"),
     ("integer", "augmentations_per_epoch", 1, "passes over the training set per epoch, each augmented independently (and cached separately)"),
@@ -165,7 +165,7 @@ FLAG_GROUPS = {"data": DATA_FLAGS, "features": FEATURE_FLAGS, "model": MODEL_FLA
                "decoder": DECODER_FLAGS, "reporting": REPORT_FLAGS}
 FLAG_ALIASES = {"scorer": "scorer_path", "utf8": "bytes_output_mode"}  # DeepSpeech's other spellings
 
-# %% ../nbs/18_flags.ipynb #938d4514
+# %% ../nbs/18_flags.ipynb #7220e1ef
 _DEFINE = {"string": absl_flags.DEFINE_string, "integer": absl_flags.DEFINE_integer,
            "float": absl_flags.DEFINE_float, "boolean": absl_flags.DEFINE_boolean,
            "multi_string": absl_flags.DEFINE_multi_string}
@@ -180,7 +180,7 @@ def new_flag_values() -> absl_flags.FlagValues:
         absl_flags.DEFINE_alias(alias, target, flag_values=fv, module_name="aliases")
     return fv
 
-# %% ../nbs/18_flags.ipynb #7536686f
+# %% ../nbs/18_flags.ipynb #d39665bd
 def _params(fv: absl_flags.FlagValues) -> dict:
     "The flat `{name: value}` of all defined flags, without aliases and absl's own flags."
     names = [n for rows in FLAG_GROUPS.values() for _, n, _, _ in rows]
@@ -191,7 +191,7 @@ def default_params() -> dict:
     fv = new_flag_values(); fv.mark_as_parsed()
     return _params(fv)
 
-# %% ../nbs/18_flags.ipynb #85db6c17
+# %% ../nbs/18_flags.ipynb #e6c9e426
 class FlagsError(ValueError):
     "A command line that does not parse: unknown flag, bad value, or a stray positional argument."
 
@@ -204,7 +204,7 @@ def parse_flags(argv: list[str], # command-line arguments, without the program n
     if len(rest) > 1: raise FlagsError(f"unexpected argument(s) {rest[1:]}: every setting is a --flag")
     return _params(fv)
 
-# %% ../nbs/18_flags.ipynb #b8e22d5d
+# %% ../nbs/18_flags.ipynb #fede5433
 def help_text(full: bool = True) -> str:
     "The help of the training flags: all sections (`--helpfull`) or data, model and training only (`--help`)."
     fv = new_flag_values()
@@ -219,7 +219,7 @@ def help_text(full: bool = True) -> str:
     if not full: parts.append("\n`--helpfull` shows every flag (features, augmentation, export, decoder, reporting).")
     return "\n".join(parts)
 
-# %% ../nbs/18_flags.ipynb #7b488758
+# %% ../nbs/18_flags.ipynb #8d788b33
 def params_to_argv(params: dict) -> list[str]:
     "Flags that reproduce `params` (values differing from the defaults only)."
     defaults, argv = default_params(), []
@@ -230,7 +230,7 @@ def params_to_argv(params: dict) -> list[str]:
         else: argv.append(f"--{name}={value}")
     return argv
 
-# %% ../nbs/18_flags.ipynb #442d7275
+# %% ../nbs/18_flags.ipynb #75ec1877
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     "Everything one training run needs, one frozen configuration per module."
@@ -249,7 +249,7 @@ class RunConfig:
         "A copy with some parts replaced (`cfg.replace(train=...)`)."
         return dataclasses.replace(self, **changes)
 
-# %% ../nbs/18_flags.ipynb #14ce3305
+# %% ../nbs/18_flags.ipynb #6032bd15
 def xdg_data_home() -> Path:
     "`$XDG_DATA_HOME`, or `~/.local/share` as the XDG Base Directory spec says."
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
@@ -268,7 +268,7 @@ def resolve_params(params: dict) -> dict:
     p["summary_dir"] = p["summary_dir"] or str(Path(p["run_dir"]) / "summaries")
     return p
 
-# %% ../nbs/18_flags.ipynb #6b39f9c1
+# %% ../nbs/18_flags.ipynb #ad08be89
 CONFIG_MODULES = {"data": "pipeline", "train": "train", "checkpoint": "train", "augment": "augment",
                   "export": "export", "decode": "decode"}
 CONFIG_FUNCTIONS = {"checkpoint": "checkpoint_config_from_params"}  # where the module's function has another name
@@ -282,7 +282,7 @@ def module_config(module: str, params: dict, function: str = "config_from_params
     make = getattr(mod, function, None)
     return make(params) if make else None
 
-# %% ../nbs/18_flags.ipynb #d5ade20b
+# %% ../nbs/18_flags.ipynb #add62fed
 def _continued_dir(p: dict) -> str:
     "The checkpoint folder a run continues from: the save folder once it holds a checkpoint, else the load folder."
     save = Path(p["save_checkpoint_dir"])

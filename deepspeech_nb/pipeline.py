@@ -12,20 +12,20 @@ __all__ = ['DOMAINS', 'DataError', 'SplitConfig', 'DataConfig', 'config_from_par
            'graph_augmenter', 'featurize', 'augment_features', 'FeatureCache', 'cache_key', 'fill_cache',
            'cached_batches', 'batch_signature', 'numpy_batches_dataset', 'make_dataset', 'largest_batch']
 
-# %% ../nbs/08_pipeline.ipynb #48b44c5a
+# %% ../nbs/08_pipeline.ipynb #0ffa5fd3
 import collections, dataclasses, hashlib, json, math, multiprocessing, os, shutil, sys, warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 import numpy as np
 
-# %% ../nbs/08_pipeline.ipynb #221a144b
+# %% ../nbs/08_pipeline.ipynb #be83560c
 import tensorflow as tf
 from . import features as feats_mod
 from .features import FeatureConfig
 from .samples import open_collection
 
-# %% ../nbs/08_pipeline.ipynb #ae78b2b7
+# %% ../nbs/08_pipeline.ipynb #d9e6c1c0
 class DataError(ValueError):
     "A data set that cannot be trained on: empty, labels outside the alphabet, or no usable sample."
 
@@ -62,7 +62,7 @@ def config_from_params(params: dict) -> DataConfig:
                       params["shuffle_start"], params["augmentations_per_epoch"], params["decode_workers"],
                       params["normalize_sample_rate"])
 
-# %% ../nbs/08_pipeline.ipynb #b4848b0d
+# %% ../nbs/08_pipeline.ipynb #06a9c40d
 def ctc_min_frames(labels) -> int:
     "Fewest frames CTC needs to emit `labels`: one per label plus a blank between equal neighbours."
     labels = np.asarray(labels)
@@ -75,7 +75,7 @@ def frames_of(durations, # seconds per sample
     win, step = cfg.audio_window_samples, cfg.audio_step_samples
     return np.where(samples < win, 0, 1 + (samples - win) // step)
 
-# %% ../nbs/08_pipeline.ipynb #d824672b
+# %% ../nbs/08_pipeline.ipynb #8fc405d6
 def encode_transcripts(collection, alphabet, what: str) -> list[np.ndarray]:
     "Label ids of every transcript; one `DataError` listing each sample the alphabet cannot encode."
     labels, bad = [], []
@@ -90,7 +90,7 @@ def encode_transcripts(collection, alphabet, what: str) -> list[np.ndarray]:
                         "--filter_alphabet to drop those samples")
     return labels
 
-# %% ../nbs/08_pipeline.ipynb #22fc9c50
+# %% ../nbs/08_pipeline.ipynb #a161224f
 @dataclasses.dataclass
 class Split:
     "A checked collection: the samples to use (collection order, i.e. sorted by duration), their labels and frames."
@@ -125,7 +125,7 @@ def load_split(name: str, cfg: SplitConfig, alphabet, feature_cfg: FeatureConfig
     if feasible.sum() == 0: raise DataError(f"{what}: no sample is usable ({len(skipped)} too short for their transcripts)")
     return Split(name, cfg, collection, labels, frames, np.flatnonzero(feasible), skipped)
 
-# %% ../nbs/08_pipeline.ipynb #6857d851
+# %% ../nbs/08_pipeline.ipynb #0c743b64
 def batch_plan(n: int,                # samples in the split
                batch_size: int,
                shuffle: bool = False, # permute the batches (seeded by `seed` and `epoch`)
@@ -141,18 +141,19 @@ def batch_plan(n: int,                # samples in the split
     return sorted(batches, key=len, reverse=True) if shuffle else [b for b in batches if len(b) == batch_size] + \
         [b for b in batches if len(b) < batch_size]
 
-# %% ../nbs/08_pipeline.ipynb #0d4315f1
+# %% ../nbs/08_pipeline.ipynb #ba635281
 def sample_clocks(plan: list, epoch: int, epochs: int) -> list[np.ndarray]:
-    "Training clock in [0, 1) of every item of `plan` (epoch `epoch` of `epochs`)."
+    "Training clock of every item of `plan` (epoch `epoch` of `epochs`): 0 at the run's first sample, 1 at its last."
     total = sum(len(b) for b in plan)
     starts = np.cumsum([0] + [len(b) for b in plan[:-1]])
-    return [((epoch + (s + np.arange(len(b))) / total) / max(epochs, 1)).astype(np.float32) for s, b in zip(starts, plan)]
+    last = max(total * max(epochs, 1) - 1, 1)
+    return [((epoch * total + s + np.arange(len(b))) / last).astype(np.float32) for s, b in zip(starts, plan)]
 
 def sample_seed(seed: int, epoch: int, item: int) -> np.ndarray:
     "Two int64 words seeding one sample's augmentations (numpy and TF stateless ops alike)."
     return np.random.SeedSequence([seed, epoch, item]).generate_state(2, np.uint64).astype(np.int64) & (2**62 - 1)
 
-# %% ../nbs/08_pipeline.ipynb #29977462
+# %% ../nbs/08_pipeline.ipynb #4510d308
 class SampleLoader:
     "Loads (and augments) the audio of collection samples; picklable, so it runs in worker processes."
     def __init__(self, collection,             # samples.Collection (opened with the model's sample rate)
@@ -176,7 +177,7 @@ class SampleLoader:
         except Exception as e:  # a broken clip is reported and skipped, never fatal
             return None, f"{self.collection.where(int(index))}: {e}"
 
-# %% ../nbs/08_pipeline.ipynb #dfe31319
+# %% ../nbs/08_pipeline.ipynb #0c2e59ea
 def auto_workers(n_samples: int, requested: int = 0) -> int:
     "Worker processes to decode with: `requested`, or one per core for collections of 64 samples or more."
     if requested: return max(requested, 0)
@@ -213,7 +214,7 @@ class AudioSource:
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
 
-# %% ../nbs/08_pipeline.ipynb #e3b9c0d1
+# %% ../nbs/08_pipeline.ipynb #576277e1
 def _pad(arrays, dtype, tail=()) -> np.ndarray:
     "Stack arrays of shape (length, *tail) into (n, longest, *tail), zero-padded."
     out = np.zeros((len(arrays), max((len(a) for a in arrays), default=0), *tail), dtype)
@@ -234,7 +235,7 @@ def _batch_dict(split, items, clocks, seeds, position, payload, payload_key, tai
             "clocks": np.asarray(clocks, np.float32).reshape(-1), "seeds": np.asarray(seeds, np.int64).reshape(-1, 2),
             "batch_index": np.int64(position)}
 
-# %% ../nbs/08_pipeline.ipynb #cab47600
+# %% ../nbs/08_pipeline.ipynb #658982b0
 def audio_batches(split: Split, plan: list, positions, source: AudioSource, clocks: list, seed: int, epoch: int,
                   log=print):
     "Generator of numpy audio batches for the planned batches at `positions` (decoded through `source`)."
@@ -250,7 +251,7 @@ def audio_batches(split: Split, plan: list, positions, source: AudioSource, cloc
         yield _batch_dict(split, [g[0] for g in good], [g[1] for g in good],
                           [sample_seed(seed, epoch, g[0]) for g in good], p, [g[2] for g in good], "audio")
 
-# %% ../nbs/08_pipeline.ipynb #6b3cc1e4
+# %% ../nbs/08_pipeline.ipynb #981c623c
 def n_frames_tf(n_samples, cfg: FeatureConfig):
     "`features.n_frames` for a tensor of sample counts."
     win, step = cfg.audio_window_samples, cfg.audio_step_samples
@@ -267,7 +268,7 @@ def per_sample(fn, x, lengths, *args):
                     fn_output_signature=tf.RaggedTensorSpec([None, *x.shape[2:]], x.dtype, ragged_rank=0))
     return out.to_tensor(), tf.cast(out.row_lengths(), tf.int32)
 
-# %% ../nbs/08_pipeline.ipynb #e1181218
+# %% ../nbs/08_pipeline.ipynb #2c8b357c
 DOMAINS = ("signal", "spectrogram", "features")
 
 def graph_augmenter(augment, domain: str, cfg: FeatureConfig):
@@ -305,7 +306,7 @@ def augment_features(batch: dict, cfg: FeatureConfig, augment=None) -> dict:
     if x is batch["features"]: return batch
     return {**batch, "features": mask_frames(x, lengths), "features_lengths": lengths}
 
-# %% ../nbs/08_pipeline.ipynb #016fc414
+# %% ../nbs/08_pipeline.ipynb #f21d8894
 class FeatureCache:
     "Features of one split stored per (period, pass) as a memory-mapped float32 file plus sample offsets."
     def __init__(self, folder, key: str):
@@ -349,7 +350,7 @@ def cache_key(split: Split, cfg: FeatureConfig, augment, seed: int) -> str:
     h = hashlib.sha256(repr((split.ids, split.cfg.files, cfg, repr(augment), seed)).encode())
     return h.hexdigest()[:16]
 
-# %% ../nbs/08_pipeline.ipynb #ebaee817
+# %% ../nbs/08_pipeline.ipynb #0680f5ca
 def fill_cache(cache: FeatureCache, split: Split, cfg: FeatureConfig, source: AudioSource, period: int, pass_: int,
                passes: int, seed: int, augment=None, log=print) -> None:
     "Compute and store the features of every sample of `split` for (period, pass), augmented up to the spectrogram."
@@ -363,7 +364,7 @@ def fill_cache(cache: FeatureCache, split: Split, cfg: FeatureConfig, source: Au
             for x, length in zip(b["features"].numpy(), b["features_lengths"].numpy()): yield x[:length]
     cache.write(period, pass_, rows())
 
-# %% ../nbs/08_pipeline.ipynb #c3e76ba9
+# %% ../nbs/08_pipeline.ipynb #0204ebcf
 def cached_batches(split: Split, plan: list, positions, cache: FeatureCache, period: int, clocks: list,
                    seed: int, epoch: int):
     "Generator of numpy feature batches read from the cache."
@@ -380,7 +381,7 @@ def cached_batches(split: Split, plan: list, positions, cache: FeatureCache, per
         yield _batch_dict(split, items, clocks_p, [sample_seed(seed, epoch, i) for i in items], p, rows, "features",
                           (data.shape[1],))
 
-# %% ../nbs/08_pipeline.ipynb #bb887e7c
+# %% ../nbs/08_pipeline.ipynb #69389058
 def batch_signature(payload_key: str = "audio", n_input: int = 26) -> dict:
     "The `tf.TensorSpec`s of a numpy batch holding `audio` or cached `features`."
     payload = tf.TensorSpec([None, None], tf.float32) if payload_key == "audio" else \
@@ -396,7 +397,7 @@ def numpy_batches_dataset(batches, payload_key: str = "audio", n_input: int = 26
     it = iter(batches)
     return tf.data.Dataset.from_generator(lambda: it, output_signature=batch_signature(payload_key, n_input))
 
-# %% ../nbs/08_pipeline.ipynb #68103de8
+# %% ../nbs/08_pipeline.ipynb #62dcf140
 def make_dataset(split: Split, cfg: FeatureConfig, plan: list, positions=None, *,
                  source: AudioSource | None = None,  # where audio comes from (default: in-process loader)
                  epoch: int = 0, epochs: int = 1, seed: int = 0,
@@ -418,7 +419,7 @@ def make_dataset(split: Split, cfg: FeatureConfig, plan: list, positions=None, *
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return ds.with_options(options).prefetch(prefetch)
 
-# %% ../nbs/08_pipeline.ipynb #cc4efbed
+# %% ../nbs/08_pipeline.ipynb #45c09cb4
 def largest_batch(split: Split, plan: list) -> int:
     "Position in `plan` of the batch with the most padded frames (batch size x longest sample)."
     n = len(split.keep)

@@ -13,14 +13,15 @@ __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_
            'EvalResult', 'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training', 'Saver',
            'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch',
            'TrainContext', 'check_largest_batch', 'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate',
-           'format_epoch', 'report_rows', 'format_report', 'test', 'train', 'train_from_params', 'main_train']
+           'format_epoch', 'report_rows', 'format_report', 'test', 'one_shot_infer', 'train', 'train_from_params',
+           'main_train']
 
-# %% ../nbs/11_train.ipynb #6283a80c
+# %% ../nbs/11_train.ipynb #a711167b
 import dataclasses, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/11_train.ipynb #b84a6c91
+# %% ../nbs/11_train.ipynb #93e5e45e
 import tensorflow as tf
 import keras
 from . import checkpoints as ckpt
@@ -32,7 +33,7 @@ from .model import build_model
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError)
 
-# %% ../nbs/11_train.ipynb #5bf5e9a1
+# %% ../nbs/11_train.ipynb #8a8f1de7
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     "How to optimise and report: DeepSpeech's training flags."
@@ -57,6 +58,8 @@ class TrainConfig:
     run_dir: str = ""                     # run record: params, environment, metrics, plots
     report_count: int = 5                 # test report: samples shown for best, median, worst
     test_output_file: str = ""            # test report: every sample as JSON
+    log_placement: bool = False           # log the device of every op
+    one_shot_infer: str = ""              # transcribe this audio file with the checkpoint instead of training
     inter_op_parallelism_threads: int = 0
     intra_op_parallelism_threads: int = 0
     use_allow_growth: bool = False
@@ -91,7 +94,7 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
         raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
     return _pick(CheckpointConfig, params)
 
-# %% ../nbs/11_train.ipynb #daa9ff41
+# %% ../nbs/11_train.ipynb #bb703bd4
 def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
     "Threads, GPU memory growth, seeds and float policy for this process."
     try:
@@ -100,6 +103,7 @@ def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
         if cfg.use_allow_growth:
             for gpu in tf.config.list_physical_devices("GPU"): tf.config.experimental.set_memory_growth(gpu, True)
     except RuntimeError: pass  # already initialised in this process (a notebook that trains twice)
+    if cfg.log_placement: tf.debugging.set_log_device_placement(True)
     keras.utils.set_random_seed(cfg.random_seed)
     gpus = tf.config.list_physical_devices("GPU")
     if cfg.automatic_mixed_precision and not gpus:
@@ -128,7 +132,7 @@ def is_chief(strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
                                               and "chief" not in resolver.cluster_spec().as_dict())
 
-# %% ../nbs/11_train.ipynb #b450e7b6
+# %% ../nbs/11_train.ipynb #bb54f3e5
 def sparse_labels(labels, label_lengths) -> tf.SparseTensor:
     "Padded (batch, max_len) labels as a SparseTensor holding the first `label_lengths[i]` of row i."
     labels = tf.convert_to_tensor(labels, tf.int32)
@@ -151,7 +155,7 @@ def ctc_losses(logits,            # (batch, time, classes), blank last
                                       features_lengths, ignore_longer_outputs_than_inputs=True, time_major=False)
     return tf.where(features_lengths >= ctc_min_frames(labels, label_lengths), losses, np.inf)
 
-# %% ../nbs/11_train.ipynb #9a2b7700
+# %% ../nbs/11_train.ipynb #c1236b9f
 def lstm_sequence(xw,                # (T, batch, 4H) inputs already multiplied by the kernel, plus the bias
                   recurrent_kernel,  # (H, 4H), gates in Keras' order i, f, c, o
                   h0, c0):           # (batch, H) initial state
@@ -205,7 +209,7 @@ def use_fast_lstm(model: keras.Model) -> keras.Model:
     if type(lstm) is keras.layers.LSTM: lstm.__class__ = FastLSTM
     return model
 
-# %% ../nbs/11_train.ipynb #ed881466
+# %% ../nbs/11_train.ipynb #f1494453
 def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
     "Adam with DeepSpeech's hyper-parameters (loss-scaled under mixed precision)."
     adam = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.epsilon)
@@ -226,7 +230,7 @@ def set_learning_rate(optimizer, rate: float) -> None:
 def get_learning_rate(optimizer) -> float:
     return float(keras.ops.convert_to_numpy(getattr(optimizer, "inner_optimizer", optimizer).learning_rate))
 
-# %% ../nbs/11_train.ipynb #db2dc147
+# %% ../nbs/11_train.ipynb #32ee21cf
 def apply_if(optimizer, grads, variables, ok) -> None:
     "Apply `grads` only where `ok` (a per-replica bool that is equal on all replicas); from replica context."
     def cross_replica(distribution, grads, ok):
@@ -262,7 +266,7 @@ def batch_signature(n_input: int) -> list:
     return [tf.TensorSpec([None, None, n_input], tf.float32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
-# %% ../nbs/11_train.ipynb #52be1d03
+# %% ../nbs/11_train.ipynb #1b6a1f96
 def make_eval_step(model, n_input: int):
     "A `tf.function(batch) -> (best class per frame, per-sample losses)` in inference mode."
     def step(features, features_lengths, labels, label_lengths):
@@ -274,7 +278,7 @@ def step_args(batch: dict) -> tuple:
     "The tensors of a pipeline batch that the steps take."
     return batch["features"], batch["features_lengths"], batch["labels"], batch["label_lengths"]
 
-# %% ../nbs/11_train.ipynb #c17a823e
+# %% ../nbs/11_train.ipynb #225ee3d3
 @dataclasses.dataclass
 class EvalResult:
     "Corpus loss, WER and CER of a split, and one row per sample."
@@ -303,7 +307,7 @@ def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str 
     finite = [r["loss"] for r in rows if math.isfinite(r["loss"])]
     return EvalResult(float(np.mean(finite)) if finite else math.inf, corpus_wer(refs, hyps), corpus_cer(refs, hyps), rows)
 
-# %% ../nbs/11_train.ipynb #752bb085
+# %% ../nbs/11_train.ipynb #098a788e
 @dataclasses.dataclass(frozen=True)
 class EpochDecision:
     "What happens after an epoch's validation."
@@ -324,7 +328,7 @@ def after_validation(progress: ckpt.ProgressState, dev_loss: float, cfg: TrainCo
                                    dev_losses=progress.dev_losses + (dev_loss,))
     return progress, EpochDecision(improved, new_best, stop, reduce_lr)
 
-# %% ../nbs/11_train.ipynb #3d872858
+# %% ../nbs/11_train.ipynb #ee2a87e2
 def _has_checkpoint(directory) -> bool:
     return bool(ckpt.list_checkpoints(directory, "last") or ckpt.list_checkpoints(directory, "best"))
 
@@ -353,7 +357,7 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
 
-# %% ../nbs/11_train.ipynb #dc33a0ed
+# %% ../nbs/11_train.ipynb #09bb240e
 class Saver:
     "Writes 'last' checkpoints on time and at epoch ends, 'best_dev' on a new best dev loss."
     def __init__(self, cfg: RunConfig, model, optimizer, chief: bool = True):
@@ -371,7 +375,7 @@ class Saver:
         "Save 'last' if --checkpoint_secs have passed since the previous save."
         if time.monotonic() - self.last_save >= self.cfg.checkpoint.checkpoint_secs: self.save(progress)
 
-# %% ../nbs/11_train.ipynb #c36db14c
+# %% ../nbs/11_train.ipynb #4c61e44e
 def scalar_summary(tag: str, value: float, step: int) -> None:
     "A TensorBoard scalar, written without importing TensorBoard (only viewing it needs the package)."
     from tensorflow.core.framework import summary_pb2
@@ -432,7 +436,7 @@ def plot_metrics(metrics: list, path=None):
     fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/11_train.ipynb #551bbc5e
+# %% ../nbs/11_train.ipynb #a6c4c428
 @dataclasses.dataclass
 class EpochStats:
     "What one training epoch did."
@@ -482,7 +486,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     extra = {k: v for k, v in progress.extra.items() if k != "epoch_stats"}
     return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
-# %% ../nbs/11_train.ipynb #0a5a7990
+# %% ../nbs/11_train.ipynb #390619e1
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -514,9 +518,9 @@ class TrainContext:
         return batch_plan(len(self.train_split), self.batch_size, shuffle, self.cfg.train.random_seed, epoch, self.passes)
 
     def clock(self, epoch: int, position: int, plan: list) -> float:
-        "Augmentation clock after `position` batches of `epoch`."
-        done = sum(len(b) for b in plan[:position])
-        return (epoch + done / max(sum(len(b) for b in plan), 1)) / max(self.cfg.train.epochs, 1)
+        "Augmentation clock after `position` batches of `epoch` (as `pipeline.sample_clocks` counts it)."
+        total, done = sum(len(b) for b in plan), sum(len(b) for b in plan[:position])
+        return min(1.0, (epoch * total + done) / max(total * max(self.cfg.train.epochs, 1) - 1, 1))
 
     def _dataset(self, plan, positions, epoch):
         cfg, cache = self.cfg, self.cache
@@ -571,7 +575,7 @@ class TrainContext:
 
     def close(self): self.source.close()
 
-# %% ../nbs/11_train.ipynb #8dd8539d
+# %% ../nbs/11_train.ipynb #57e021f3
 def check_largest_batch(ctx: TrainContext) -> None:
     "Run the largest planned batch forward and backward (no update); turn an out-of-memory error into advice."
     plan = ctx.plan(0)
@@ -587,20 +591,23 @@ def check_largest_batch(ctx: TrainContext) -> None:
                           f"fit in memory: lower --train_batch_size (now {ctx.batch_size}) or --n_hidden, or drop the "
                           f"longest samples from --train_files. ({e.message.splitlines()[0]})") from None
 
-# %% ../nbs/11_train.ipynb #d9853944
+# %% ../nbs/11_train.ipynb #ee7d347a
 def load_data(cfg: RunConfig, log=print):
-    "(train split, dev split or None), checked."
+    "(train split, dev split or None, metrics split or None), checked."
     d, v = cfg.data, cfg.data.normalize_sample_rate
-    train_split = load_split("train", d.train, cfg.alphabet, cfg.features, normalize_sample_rate=v)
-    dev_split = load_split("dev", d.dev, cfg.alphabet, cfg.features, normalize_sample_rate=v) if d.dev.files else None
+    load = lambda name, split: load_split(name, split, cfg.alphabet, cfg.features, normalize_sample_rate=v) \
+        if split.files else None
+    train_split, dev_split, metrics_split = load("train", d.train), load("dev", d.dev), load("metrics", d.metrics)
     log(f"train: {len(train_split)} samples ({sum(train_split.collection.durations[train_split.keep]) / 3600:.2f} h)"
-        + (f", dev: {len(dev_split)} samples" if dev_split else ", no dev set (no validation, no early stopping)"))
-    return train_split, dev_split
+        + (f", dev: {len(dev_split)} samples" if dev_split else ", no dev set (no validation, no early stopping)")
+        + (f", metrics: {len(metrics_split)} samples" if metrics_split else ""))
+    return train_split, dev_split, metrics_split
 
-def epoch_entry(epoch: int, stats: EpochStats, dev: EvalResult | None, lr: float) -> dict:
-    "The metrics.json entry of an epoch."
+def epoch_entry(epoch: int, stats: EpochStats, dev: EvalResult | None, lr: float, extra: EvalResult | None = None) -> dict:
+    "The metrics.json entry of an epoch (`extra`: the --metrics_files evaluation)."
     return {"epoch": epoch + 1, "train_loss": stats.loss, "dev_loss": dev.loss if dev else None,
             "dev_wer": dev.wer if dev else None, "dev_cer": dev.cer if dev else None, "learning_rate": lr,
+            **({"metrics_loss": extra.loss, "metrics_wer": extra.wer, "metrics_cer": extra.cer} if extra else {}),
             "steps": stats.steps, "samples": stats.samples, "skipped_batches": stats.skipped_batches,
             "seconds": round(stats.seconds, 2),
             "audio_seconds_per_second": round(stats.audio_seconds / stats.seconds, 2) if stats.seconds else None}
@@ -608,7 +615,7 @@ def epoch_entry(epoch: int, stats: EpochStats, dev: EvalResult | None, lr: float
 def fit(cfg: RunConfig, strategy=None, log=print) -> ckpt.ProgressState:
     "Train as `cfg` says, resuming where its checkpoints stand; returns the final progress."
     strategy = strategy or make_strategy()
-    train_split, dev_split = load_data(cfg, log)
+    train_split, dev_split, metrics_split = load_data(cfg, log)
     model, optimizer = build_training_model(cfg, strategy)
     progress = restore_for_training(cfg, model, optimizer, log)
     record = RunRecord(cfg, enabled=is_chief(strategy))
@@ -626,7 +633,9 @@ def fit(cfg: RunConfig, strategy=None, log=print) -> ckpt.ProgressState:
                 progress, decision = after_validation(progress, dev.loss, cfg.train)
                 if decision.new_best: ctx.saver.save(progress, "best_dev")
                 ctx.barrier()   # workers read best_dev only after the chief has written it
-            record.epoch(epoch_entry(epoch, stats, dev, progress.learning_rate))
+            extra = evaluate_split(ctx.eval_step, metrics_split, cfg, cfg.data.dev.batch_size, "metrics") \
+                if metrics_split else None
+            record.epoch(epoch_entry(epoch, stats, dev, progress.learning_rate, extra))
             log(format_epoch(epoch, cfg.train.epochs, stats, dev, decision))
             if decision and decision.stop:
                 log(f"early stop: no improvement of the dev loss by {cfg.train.es_min_delta} for {cfg.train.es_epochs} epochs")
@@ -659,7 +668,7 @@ def format_epoch(epoch, epochs, stats: EpochStats, dev, decision) -> str:
     if dev: line += f" | dev loss {dev.loss:.3f} WER {dev.wer:.3f} CER {dev.cer:.3f}" + (" (best)" if decision.new_best else "")
     return line
 
-# %% ../nbs/11_train.ipynb #6f7ac66f
+# %% ../nbs/11_train.ipynb #c5277cbf
 def report_rows(rows: list, count: int) -> list:
     "DeepSpeech's report selection: the `count` best, median and worst samples by WER (then loss)."
     ranked = sorted(rows, key=lambda r: (r["wer"], r["loss"]))
@@ -687,10 +696,25 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     if cfg.train.test_output_file: _write_json(Path(cfg.train.test_output_file), result.rows)
     return result
 
-# %% ../nbs/11_train.ipynb #0e9cdb51
+# %% ../nbs/11_train.ipynb #29fbcac1
+def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
+    "Greedy transcript of the audio file `path` by the `--load_evaluate` checkpoint of `directory`."
+    from deepspeech_nb.audio import load_audio
+    from deepspeech_nb.decode import greedy_decode
+    from deepspeech_nb.features import audio_to_features
+    model = use_fast_lstm(build_model(cfg.model))
+    ckpt.load_checkpoint(directory or cfg.checkpoint.load_checkpoint_dir, model, None, cfg.checkpoint.load_evaluate,
+                         ckpt.EVALUATE_LOAD_ORDER)
+    feats = audio_to_features(load_audio(path, cfg.features.audio_sample_rate), cfg.features)
+    return greedy_decode(model(feats[tf.newaxis], training=False)[0].numpy(), cfg.alphabet)
+
+# %% ../nbs/11_train.ipynb #0ba6d284
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
+    if cfg.train.one_shot_infer:
+        text = one_shot_infer(cfg, cfg.train.one_shot_infer)
+        log(text); return {"transcript": text}
     strategy = make_strategy()
     out = {}
     if cfg.data.train.files: out["progress"] = fit(cfg, strategy, log)
@@ -710,7 +734,7 @@ def train_from_params(**params) -> dict:
     "`train` from flag-named keyword arguments (the papermill notebook's path): `train_from_params(epochs=3, ...)`."
     return train(configs_from_params(params))
 
-# %% ../nbs/11_train.ipynb #67857727
+# %% ../nbs/11_train.ipynb #31a5180f
 def main_train(argv: list[str]) -> int:
     "`deepspeech-nb train --train_files ... [--dev_files ...] [--test_files ...] [flags]`: DeepSpeech.py."
     if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv): print(help_text(full=False)); return 0
