@@ -16,12 +16,12 @@ __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_
            'format_epoch', 'report_rows', 'format_report', 'test', 'one_shot_infer', 'train', 'train_from_params',
            'main_train']
 
-# %% ../nbs/11_train.ipynb #a711167b
+# %% ../nbs/11_train.ipynb #42c61d2c
 import dataclasses, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/11_train.ipynb #93e5e45e
+# %% ../nbs/11_train.ipynb #4d39dcb2
 import tensorflow as tf
 import keras
 from . import checkpoints as ckpt
@@ -33,7 +33,7 @@ from .model import build_model
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError)
 
-# %% ../nbs/11_train.ipynb #8a8f1de7
+# %% ../nbs/11_train.ipynb #75d6f6bf
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     "How to optimise and report: DeepSpeech's training flags."
@@ -94,7 +94,7 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
         raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
     return _pick(CheckpointConfig, params)
 
-# %% ../nbs/11_train.ipynb #bb703bd4
+# %% ../nbs/11_train.ipynb #5e8961ff
 def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
     "Threads, GPU memory growth, seeds and float policy for this process."
     try:
@@ -132,7 +132,7 @@ def is_chief(strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
                                               and "chief" not in resolver.cluster_spec().as_dict())
 
-# %% ../nbs/11_train.ipynb #bb54f3e5
+# %% ../nbs/11_train.ipynb #783c7e9f
 def sparse_labels(labels, label_lengths) -> tf.SparseTensor:
     "Padded (batch, max_len) labels as a SparseTensor holding the first `label_lengths[i]` of row i."
     labels = tf.convert_to_tensor(labels, tf.int32)
@@ -155,7 +155,7 @@ def ctc_losses(logits,            # (batch, time, classes), blank last
                                       features_lengths, ignore_longer_outputs_than_inputs=True, time_major=False)
     return tf.where(features_lengths >= ctc_min_frames(labels, label_lengths), losses, np.inf)
 
-# %% ../nbs/11_train.ipynb #c1236b9f
+# %% ../nbs/11_train.ipynb #686388ff
 def lstm_sequence(xw,                # (T, batch, 4H) inputs already multiplied by the kernel, plus the bias
                   recurrent_kernel,  # (H, 4H), gates in Keras' order i, f, c, o
                   h0, c0):           # (batch, H) initial state
@@ -209,7 +209,7 @@ def use_fast_lstm(model: keras.Model) -> keras.Model:
     if type(lstm) is keras.layers.LSTM: lstm.__class__ = FastLSTM
     return model
 
-# %% ../nbs/11_train.ipynb #f1494453
+# %% ../nbs/11_train.ipynb #136279c1
 def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
     "Adam with DeepSpeech's hyper-parameters (loss-scaled under mixed precision)."
     adam = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.epsilon)
@@ -230,7 +230,7 @@ def set_learning_rate(optimizer, rate: float) -> None:
 def get_learning_rate(optimizer) -> float:
     return float(keras.ops.convert_to_numpy(getattr(optimizer, "inner_optimizer", optimizer).learning_rate))
 
-# %% ../nbs/11_train.ipynb #32ee21cf
+# %% ../nbs/11_train.ipynb #ec6fe725
 def apply_if(optimizer, grads, variables, ok) -> None:
     "Apply `grads` only where `ok` (a per-replica bool that is equal on all replicas); from replica context."
     def cross_replica(distribution, grads, ok):
@@ -266,7 +266,7 @@ def batch_signature(n_input: int) -> list:
     return [tf.TensorSpec([None, None, n_input], tf.float32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
-# %% ../nbs/11_train.ipynb #1b6a1f96
+# %% ../nbs/11_train.ipynb #b842e495
 def make_eval_step(model, n_input: int):
     "A `tf.function(batch) -> (best class per frame, per-sample losses)` in inference mode."
     def step(features, features_lengths, labels, label_lengths):
@@ -278,7 +278,7 @@ def step_args(batch: dict) -> tuple:
     "The tensors of a pipeline batch that the steps take."
     return batch["features"], batch["features_lengths"], batch["labels"], batch["label_lengths"]
 
-# %% ../nbs/11_train.ipynb #225ee3d3
+# %% ../nbs/11_train.ipynb #5134b86c
 @dataclasses.dataclass
 class EvalResult:
     "Corpus loss, WER and CER of a split, and one row per sample."
@@ -307,7 +307,7 @@ def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str 
     finite = [r["loss"] for r in rows if math.isfinite(r["loss"])]
     return EvalResult(float(np.mean(finite)) if finite else math.inf, corpus_wer(refs, hyps), corpus_cer(refs, hyps), rows)
 
-# %% ../nbs/11_train.ipynb #098a788e
+# %% ../nbs/11_train.ipynb #1232033d
 @dataclasses.dataclass(frozen=True)
 class EpochDecision:
     "What happens after an epoch's validation."
@@ -328,7 +328,7 @@ def after_validation(progress: ckpt.ProgressState, dev_loss: float, cfg: TrainCo
                                    dev_losses=progress.dev_losses + (dev_loss,))
     return progress, EpochDecision(improved, new_best, stop, reduce_lr)
 
-# %% ../nbs/11_train.ipynb #ee2a87e2
+# %% ../nbs/11_train.ipynb #e998715f
 def _has_checkpoint(directory) -> bool:
     return bool(ckpt.list_checkpoints(directory, "last") or ckpt.list_checkpoints(directory, "best"))
 
@@ -336,7 +336,6 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     "Load the checkpoint training continues from (or transfer, or nothing); returns the progress to continue."
     from deepspeech_nb import transfer
     cc, save = cfg.checkpoint, cfg.checkpoint.save_checkpoint_dir
-    meta = ckpt.checkpoint_meta(cfg.model, cfg.features, cfg.alphabet)
     if cc.load_train != "init" and _has_checkpoint(save):             # our own run: resume it
         ckpt.check_checkpoint_meta(ckpt.read_checkpoint_meta(save), cfg.model, cfg.features, cfg.alphabet, save)
         progress = ckpt.load_checkpoint(save, model, optimizer, cc.load_train)
@@ -357,7 +356,7 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
 
-# %% ../nbs/11_train.ipynb #09bb240e
+# %% ../nbs/11_train.ipynb #2c9b0292
 class Saver:
     "Writes 'last' checkpoints on time and at epoch ends, 'best_dev' on a new best dev loss."
     def __init__(self, cfg: RunConfig, model, optimizer, chief: bool = True):
@@ -375,7 +374,7 @@ class Saver:
         "Save 'last' if --checkpoint_secs have passed since the previous save."
         if time.monotonic() - self.last_save >= self.cfg.checkpoint.checkpoint_secs: self.save(progress)
 
-# %% ../nbs/11_train.ipynb #4c61e44e
+# %% ../nbs/11_train.ipynb #621bac3b
 def scalar_summary(tag: str, value: float, step: int) -> None:
     "A TensorBoard scalar, written without importing TensorBoard (only viewing it needs the package)."
     from tensorflow.core.framework import summary_pb2
@@ -436,7 +435,7 @@ def plot_metrics(metrics: list, path=None):
     fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/11_train.ipynb #a6c4c428
+# %% ../nbs/11_train.ipynb #60b5b6ca
 @dataclasses.dataclass
 class EpochStats:
     "What one training epoch did."
@@ -486,7 +485,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     extra = {k: v for k, v in progress.extra.items() if k != "epoch_stats"}
     return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
-# %% ../nbs/11_train.ipynb #390619e1
+# %% ../nbs/11_train.ipynb #a6fe7fa7
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -575,7 +574,7 @@ class TrainContext:
 
     def close(self): self.source.close()
 
-# %% ../nbs/11_train.ipynb #57e021f3
+# %% ../nbs/11_train.ipynb #cc0c8293
 def check_largest_batch(ctx: TrainContext) -> None:
     "Run the largest planned batch forward and backward (no update); turn an out-of-memory error into advice."
     plan = ctx.plan(0)
@@ -591,7 +590,7 @@ def check_largest_batch(ctx: TrainContext) -> None:
                           f"fit in memory: lower --train_batch_size (now {ctx.batch_size}) or --n_hidden, or drop the "
                           f"longest samples from --train_files. ({e.message.splitlines()[0]})") from None
 
-# %% ../nbs/11_train.ipynb #ee7d347a
+# %% ../nbs/11_train.ipynb #3fe7692c
 def load_data(cfg: RunConfig, log=print):
     "(train split, dev split or None, metrics split or None), checked."
     d, v = cfg.data, cfg.data.normalize_sample_rate
@@ -668,7 +667,7 @@ def format_epoch(epoch, epochs, stats: EpochStats, dev, decision) -> str:
     if dev: line += f" | dev loss {dev.loss:.3f} WER {dev.wer:.3f} CER {dev.cer:.3f}" + (" (best)" if decision.new_best else "")
     return line
 
-# %% ../nbs/11_train.ipynb #c5277cbf
+# %% ../nbs/11_train.ipynb #41bb6db2
 def report_rows(rows: list, count: int) -> list:
     "DeepSpeech's report selection: the `count` best, median and worst samples by WER (then loss)."
     ranked = sorted(rows, key=lambda r: (r["wer"], r["loss"]))
@@ -696,7 +695,7 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     if cfg.train.test_output_file: _write_json(Path(cfg.train.test_output_file), result.rows)
     return result
 
-# %% ../nbs/11_train.ipynb #29fbcac1
+# %% ../nbs/11_train.ipynb #73482ed1
 def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     "Greedy transcript of the audio file `path` by the `--load_evaluate` checkpoint of `directory`."
     from deepspeech_nb.audio import load_audio
@@ -708,7 +707,7 @@ def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     feats = audio_to_features(load_audio(path, cfg.features.audio_sample_rate), cfg.features)
     return greedy_decode(model(feats[tf.newaxis], training=False)[0].numpy(), cfg.alphabet)
 
-# %% ../nbs/11_train.ipynb #0ba6d284
+# %% ../nbs/11_train.ipynb #feb0c31f
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
@@ -734,7 +733,7 @@ def train_from_params(**params) -> dict:
     "`train` from flag-named keyword arguments (the papermill notebook's path): `train_from_params(epochs=3, ...)`."
     return train(configs_from_params(params))
 
-# %% ../nbs/11_train.ipynb #31a5180f
+# %% ../nbs/11_train.ipynb #42f11fe7
 def main_train(argv: list[str]) -> int:
     "`deepspeech-nb train --train_files ... [--dev_files ...] [--test_files ...] [flags]`: DeepSpeech.py."
     if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv): print(help_text(full=False)); return 0

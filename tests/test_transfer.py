@@ -191,5 +191,5 @@ def test_bytes_mode_overfits_ldc93s1(tmp_path):
 @pytest.mark.slow
 def test_bytes_mode_learns_russian_without_an_alphabet(tmp_path):
     "UTF-8 bytes output: Cyrillic (two bytes a letter) without alphabet.ru."
-    result = _train_bytes(str(RUSSIAN / "ru.csv"), tmp_path / "ckpt", 500)
+    result = _train_bytes(str(RUSSIAN / "ru.csv"), tmp_path / "ckpt", 800)
     assert result.wer == 0.0 and result.rows[0]["hypothesis"] == RU_TRANSCRIPT
