@@ -8,7 +8,7 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/cli.html.md"""
 __all__ = ['SUBCOMMANDS', 'resolve', 'main']
 
 # %% ../nbs/19_cli.ipynb #73e83934
-import importlib, sys
+import importlib, os, sys
 
 # %% ../nbs/19_cli.ipynb #bd820740
 SUBCOMMANDS = {  # name -> ("module:function", one-line help)
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage()); return 0
     name, rest = argv[0], argv[1:]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up notes bury the output
     if name not in SUBCOMMANDS:
         print(f"deepspeech-nb: unknown subcommand {name!r}\n\n{_usage()}", file=sys.stderr); return 2
     return resolve(name)(rest) or 0

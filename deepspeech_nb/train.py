@@ -10,30 +10,30 @@ __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_
            'cluster_workers', 'make_strategy', 'is_chief', 'sparse_labels', 'ctc_min_frames', 'ctc_losses',
            'lstm_sequence', 'FastLSTM', 'use_fast_lstm', 'make_optimizer', 'build_training_model', 'set_learning_rate',
            'get_learning_rate', 'apply_if', 'make_train_step', 'batch_signature', 'make_eval_step', 'step_args',
-           'EvalResult', 'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training', 'Saver',
-           'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch',
+           'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training',
+           'Saver', 'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch',
            'TrainContext', 'check_largest_batch', 'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate',
-           'format_epoch', 'report_rows', 'format_report', 'test', 'one_shot_infer', 'train', 'train_from_params',
+           'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train', 'train_from_params',
            'main_train']
 
-# %% ../nbs/11_train.ipynb #42c61d2c
+# %% ../nbs/11_train.ipynb #13b506b2
 import dataclasses, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/11_train.ipynb #4d39dcb2
+# %% ../nbs/11_train.ipynb #5236959d
 import tensorflow as tf
 import keras
 from . import checkpoints as ckpt
 from .core import environment
-from .decode import collapse_ctc
-from .evaluate import wer, cer, corpus_wer, corpus_cer
+from .decode import collapse_ctc, make_decoder
+from .evaluate import wer, cer, corpus_wer, corpus_cer, report, format_report, write_test_output
 from .flags import RunConfig, configs_from_params, parse_flags, help_text, FlagsError
 from .model import build_model
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError)
 
-# %% ../nbs/11_train.ipynb #75d6f6bf
+# %% ../nbs/11_train.ipynb #40f6de1f
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     "How to optimise and report: DeepSpeech's training flags."
@@ -94,7 +94,7 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
         raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
     return _pick(CheckpointConfig, params)
 
-# %% ../nbs/11_train.ipynb #5e8961ff
+# %% ../nbs/11_train.ipynb #fb64937c
 def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
     "Threads, GPU memory growth, seeds and float policy for this process."
     try:
@@ -132,7 +132,7 @@ def is_chief(strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
                                               and "chief" not in resolver.cluster_spec().as_dict())
 
-# %% ../nbs/11_train.ipynb #783c7e9f
+# %% ../nbs/11_train.ipynb #3efa92ba
 def sparse_labels(labels, label_lengths) -> tf.SparseTensor:
     "Padded (batch, max_len) labels as a SparseTensor holding the first `label_lengths[i]` of row i."
     labels = tf.convert_to_tensor(labels, tf.int32)
@@ -155,7 +155,7 @@ def ctc_losses(logits,            # (batch, time, classes), blank last
                                       features_lengths, ignore_longer_outputs_than_inputs=True, time_major=False)
     return tf.where(features_lengths >= ctc_min_frames(labels, label_lengths), losses, np.inf)
 
-# %% ../nbs/11_train.ipynb #686388ff
+# %% ../nbs/11_train.ipynb #f5048d38
 def lstm_sequence(xw,                # (T, batch, 4H) inputs already multiplied by the kernel, plus the bias
                   recurrent_kernel,  # (H, 4H), gates in Keras' order i, f, c, o
                   h0, c0):           # (batch, H) initial state
@@ -209,7 +209,7 @@ def use_fast_lstm(model: keras.Model) -> keras.Model:
     if type(lstm) is keras.layers.LSTM: lstm.__class__ = FastLSTM
     return model
 
-# %% ../nbs/11_train.ipynb #136279c1
+# %% ../nbs/11_train.ipynb #16621e03
 def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
     "Adam with DeepSpeech's hyper-parameters (loss-scaled under mixed precision)."
     adam = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.epsilon)
@@ -230,7 +230,7 @@ def set_learning_rate(optimizer, rate: float) -> None:
 def get_learning_rate(optimizer) -> float:
     return float(keras.ops.convert_to_numpy(getattr(optimizer, "inner_optimizer", optimizer).learning_rate))
 
-# %% ../nbs/11_train.ipynb #ec6fe725
+# %% ../nbs/11_train.ipynb #2cb37b11
 def apply_if(optimizer, grads, variables, ok) -> None:
     "Apply `grads` only where `ok` (a per-replica bool that is equal on all replicas); from replica context."
     def cross_replica(distribution, grads, ok):
@@ -266,19 +266,19 @@ def batch_signature(n_input: int) -> list:
     return [tf.TensorSpec([None, None, n_input], tf.float32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
-# %% ../nbs/11_train.ipynb #b842e495
+# %% ../nbs/11_train.ipynb #4ebb9b63
 def make_eval_step(model, n_input: int):
-    "A `tf.function(batch) -> (best class per frame, per-sample losses)` in inference mode."
+    "A `tf.function(batch) -> (logits, per-sample losses)` in inference mode."
     def step(features, features_lengths, labels, label_lengths):
         logits = model(features, training=False)
-        return tf.argmax(logits, -1, output_type=tf.int32), ctc_losses(logits, features_lengths, labels, label_lengths)
+        return tf.cast(logits, tf.float32), ctc_losses(logits, features_lengths, labels, label_lengths)
     return tf.function(step, input_signature=batch_signature(n_input))
 
 def step_args(batch: dict) -> tuple:
     "The tensors of a pipeline batch that the steps take."
     return batch["features"], batch["features_lengths"], batch["labels"], batch["label_lengths"]
 
-# %% ../nbs/11_train.ipynb #5134b86c
+# %% ../nbs/11_train.ipynb #bd4f78be
 @dataclasses.dataclass
 class EvalResult:
     "Corpus loss, WER and CER of a split, and one row per sample."
@@ -287,27 +287,34 @@ class EvalResult:
     cer: float
     rows: list   # dicts: sample_id, reference, hypothesis, wer, cer, loss
 
-def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str = "dev") -> EvalResult:
-    "Greedy-decode `split` with `eval_step` and score it."
+def split_logits(eval_step, split, cfg: RunConfig, batch_size: int, desc: str = "dev") -> tuple:
+    "Run `eval_step` over `split`: per-sample (ids, references, losses, logits (time_i, classes))."
     from tqdm.auto import tqdm
     plan = batch_plan(len(split), batch_size)
-    rows, blank = [], cfg.model.n_classes - 1
+    ids, refs, losses, logits = [], [], [], []
     bar = tqdm(total=len(plan), desc=desc, disable=not cfg.train.show_progressbar, leave=False)
     for batch in make_dataset(split, cfg.features, plan, log=lambda m: print(m, file=sys.stderr)):
-        best, losses = eval_step(*step_args(batch))
+        out, loss = eval_step(*step_args(batch))
         for i, (sid, length) in enumerate(zip(batch["sample_ids"].numpy(), batch["features_lengths"].numpy())):
-            ids = batch["labels"][i, :batch["label_lengths"][i]].numpy()
-            ref = cfg.alphabet.decode(ids)
-            hyp = cfg.alphabet.decode(collapse_ctc(best[i, :length].numpy(), blank))
-            rows.append({"sample_id": sid.decode(), "reference": ref, "hypothesis": hyp, "wer": wer(ref, hyp),
-                         "cer": cer(ref, hyp), "loss": float(losses[i])})
+            ids.append(sid.decode()); losses.append(float(loss[i])); logits.append(out[i, :length].numpy())
+            refs.append(cfg.alphabet.decode(batch["labels"][i, :batch["label_lengths"][i]].numpy()))
         bar.update(1)
     bar.close()
-    refs, hyps = [r["reference"] for r in rows], [r["hypothesis"] for r in rows]
+    return ids, refs, losses, logits
+
+def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str = "dev",
+                   decoder=None) -> EvalResult: # decoder: a `deepspeech_nb.decode.Decoder`; None: greedy
+    "Decode `split` with `eval_step` (and `decoder`) and score it."
+    ids, refs, losses, logits = split_logits(eval_step, split, cfg, batch_size, desc)
+    blank = cfg.model.n_classes - 1
+    hyps = decoder.decode_batch(logits) if decoder is not None else \
+        [cfg.alphabet.decode(collapse_ctc(l.argmax(-1), blank)) for l in logits]
+    rows = [{"sample_id": i, "reference": r, "hypothesis": h, "wer": wer(r, h), "cer": cer(r, h), "loss": l}
+            for i, r, h, l in zip(ids, refs, hyps, losses)]
     finite = [r["loss"] for r in rows if math.isfinite(r["loss"])]
     return EvalResult(float(np.mean(finite)) if finite else math.inf, corpus_wer(refs, hyps), corpus_cer(refs, hyps), rows)
 
-# %% ../nbs/11_train.ipynb #1232033d
+# %% ../nbs/11_train.ipynb #0225fbe5
 @dataclasses.dataclass(frozen=True)
 class EpochDecision:
     "What happens after an epoch's validation."
@@ -328,7 +335,7 @@ def after_validation(progress: ckpt.ProgressState, dev_loss: float, cfg: TrainCo
                                    dev_losses=progress.dev_losses + (dev_loss,))
     return progress, EpochDecision(improved, new_best, stop, reduce_lr)
 
-# %% ../nbs/11_train.ipynb #e998715f
+# %% ../nbs/11_train.ipynb #477e7f29
 def _has_checkpoint(directory) -> bool:
     return bool(ckpt.list_checkpoints(directory, "last") or ckpt.list_checkpoints(directory, "best"))
 
@@ -356,7 +363,7 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
 
-# %% ../nbs/11_train.ipynb #2c9b0292
+# %% ../nbs/11_train.ipynb #ae241808
 class Saver:
     "Writes 'last' checkpoints on time and at epoch ends, 'best_dev' on a new best dev loss."
     def __init__(self, cfg: RunConfig, model, optimizer, chief: bool = True):
@@ -374,7 +381,7 @@ class Saver:
         "Save 'last' if --checkpoint_secs have passed since the previous save."
         if time.monotonic() - self.last_save >= self.cfg.checkpoint.checkpoint_secs: self.save(progress)
 
-# %% ../nbs/11_train.ipynb #621bac3b
+# %% ../nbs/11_train.ipynb #8ab57a8c
 def scalar_summary(tag: str, value: float, step: int) -> None:
     "A TensorBoard scalar, written without importing TensorBoard (only viewing it needs the package)."
     from tensorflow.core.framework import summary_pb2
@@ -435,7 +442,7 @@ def plot_metrics(metrics: list, path=None):
     fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/11_train.ipynb #60b5b6ca
+# %% ../nbs/11_train.ipynb #e7f01ea8
 @dataclasses.dataclass
 class EpochStats:
     "What one training epoch did."
@@ -485,7 +492,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     extra = {k: v for k, v in progress.extra.items() if k != "epoch_stats"}
     return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
-# %% ../nbs/11_train.ipynb #a6fe7fa7
+# %% ../nbs/11_train.ipynb #415c29c9
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -574,7 +581,7 @@ class TrainContext:
 
     def close(self): self.source.close()
 
-# %% ../nbs/11_train.ipynb #cc0c8293
+# %% ../nbs/11_train.ipynb #299d636d
 def check_largest_batch(ctx: TrainContext) -> None:
     "Run the largest planned batch forward and backward (no update); turn an out-of-memory error into advice."
     plan = ctx.plan(0)
@@ -590,7 +597,7 @@ def check_largest_batch(ctx: TrainContext) -> None:
                           f"fit in memory: lower --train_batch_size (now {ctx.batch_size}) or --n_hidden, or drop the "
                           f"longest samples from --train_files. ({e.message.splitlines()[0]})") from None
 
-# %% ../nbs/11_train.ipynb #3fe7692c
+# %% ../nbs/11_train.ipynb #fedc53b0
 def load_data(cfg: RunConfig, log=print):
     "(train split, dev split or None, metrics split or None), checked."
     d, v = cfg.data, cfg.data.normalize_sample_rate
@@ -667,21 +674,16 @@ def format_epoch(epoch, epochs, stats: EpochStats, dev, decision) -> str:
     if dev: line += f" | dev loss {dev.loss:.3f} WER {dev.wer:.3f} CER {dev.cer:.3f}" + (" (best)" if decision.new_best else "")
     return line
 
-# %% ../nbs/11_train.ipynb #41bb6db2
-def report_rows(rows: list, count: int) -> list:
-    "DeepSpeech's report selection: the `count` best, median and worst samples by WER (then loss)."
-    ranked = sorted(rows, key=lambda r: (r["wer"], r["loss"]))
-    if len(ranked) <= 3 * count: return ranked
-    mid = len(ranked) // 2 - count // 2
-    return ranked[:count] + ranked[mid:mid + count] + ranked[-count:]
+# %% ../nbs/11_train.ipynb #a90251c7
+def test_report(cfg: RunConfig, result: EvalResult):
+    "Lesson 13's report of a test result: DeepSpeech's best/median/worst text and --test_output_file JSON."
+    rows = result.rows
+    return report([r["reference"] for r in rows], [r["hypothesis"] for r in rows], [r["loss"] for r in rows],
+                  [r["sample_id"] for r in rows], cfg.data.test.files, cfg.alphabet.is_bytes)
 
-def format_report(name: str, result: EvalResult, count: int) -> str:
-    "The test report as text."
-    lines = [f"Test on {name} - WER: {result.wer:.6f}, CER: {result.cer:.6f}, loss: {result.loss:.6f}", "-" * 80]
-    for r in report_rows(result.rows, count):
-        lines += [f"WER: {r['wer']:.6f}, CER: {r['cer']:.6f}, loss: {r['loss']:.6f}", f" - wav: {r['sample_id']}",
-                  f" - src: \"{r['reference']}\"", f" - res: \"{r['hypothesis']}\"", "-" * 80]
-    return "\n".join(lines)
+def test_decoder(cfg: RunConfig):
+    "The test step's decoder: beam search (with the scorer when --scorer_path is set), greedy for --beam_width 1."
+    return make_decoder(cfg.alphabet, cfg.decode) if cfg.decode is not None else None
 
 def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     "Evaluate the `--load_evaluate` checkpoint of `directory` on `--test_files`; print and return the report."
@@ -690,12 +692,13 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     model = use_fast_lstm(build_model(cfg.model))
     ckpt.check_checkpoint_meta(ckpt.read_checkpoint_meta(directory), cfg.model, cfg.features, cfg.alphabet, directory)
     progress = ckpt.load_checkpoint(directory, model, None, cfg.checkpoint.load_evaluate, ckpt.EVALUATE_LOAD_ORDER)
-    result = evaluate_split(make_eval_step(model, cfg.features.n_input), split, cfg, cfg.data.test.batch_size, "test")
-    log(format_report(cfg.data.test.files, result, cfg.train.report_count))
-    if cfg.train.test_output_file: _write_json(Path(cfg.train.test_output_file), result.rows)
+    result = evaluate_split(make_eval_step(model, cfg.features.n_input), split, cfg, cfg.data.test.batch_size, "test",
+                            test_decoder(cfg))
+    log(format_report(test_report(cfg, result), cfg.train.report_count))
+    if cfg.train.test_output_file: write_test_output(test_report(cfg, result), cfg.train.test_output_file)
     return result
 
-# %% ../nbs/11_train.ipynb #73482ed1
+# %% ../nbs/11_train.ipynb #6a5b68fe
 def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     "Greedy transcript of the audio file `path` by the `--load_evaluate` checkpoint of `directory`."
     from deepspeech_nb.audio import load_audio
@@ -707,7 +710,7 @@ def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     feats = audio_to_features(load_audio(path, cfg.features.audio_sample_rate), cfg.features)
     return greedy_decode(model(feats[tf.newaxis], training=False)[0].numpy(), cfg.alphabet)
 
-# %% ../nbs/11_train.ipynb #feb0c31f
+# %% ../nbs/11_train.ipynb #1adbb31d
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
@@ -733,7 +736,7 @@ def train_from_params(**params) -> dict:
     "`train` from flag-named keyword arguments (the papermill notebook's path): `train_from_params(epochs=3, ...)`."
     return train(configs_from_params(params))
 
-# %% ../nbs/11_train.ipynb #42f11fe7
+# %% ../nbs/11_train.ipynb #d6334a21
 def main_train(argv: list[str]) -> int:
     "`deepspeech-nb train --train_files ... [--dev_files ...] [--test_files ...] [flags]`: DeepSpeech.py."
     if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv): print(help_text(full=False)); return 0
