@@ -10,22 +10,22 @@ __all__ = ['METADATA_NAME', 'METADATA_VERSION', 'ExportError', 'ExportConfig', '
            'export_metadata', 'embed_metadata', 'write_saved_model', 'model_card', 'check_scorer', 'zip_export',
            'export_model', 'write_tflite', 'load_for_export', 'resident_mb_after_load', 'main_export']
 
-# %% ../nbs/14_export.ipynb #c52cc0db
+# %% ../nbs/14_export.ipynb #5de31573
 import contextlib, dataclasses, datetime, io, json, os, shutil, sys, warnings, zipfile
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/14_export.ipynb #26e6bea6
+# %% ../nbs/14_export.ipynb #3222931f
 import tensorflow as tf, keras
 from ai_edge_litert.tools import flatbuffer_utils
 from ai_edge_litert import schema_py_generated as schema_fb
 
-# %% ../nbs/14_export.ipynb #63bf205d
+# %% ../nbs/14_export.ipynb #6d1b03e3
 from .core import environment
 from .features import FeatureConfig, audio_to_features
 from .model import ModelConfig, build_model, build_streaming_model
 
-# %% ../nbs/14_export.ipynb #acb5750f
+# %% ../nbs/14_export.ipynb #14943940
 class ExportError(ValueError):
     "An export that cannot be written as asked (weights that do not fit, a scorer for another alphabet, ...)."
 
@@ -58,7 +58,7 @@ class ExportConfig:
             raise ExportError("--export_model_name and --export_author_id name a file: leave out slashes")
         if self.export_zip: object.__setattr__(self, "export_tflite", True)   # the zip bundles the TFLite model
 
-# %% ../nbs/14_export.ipynb #2ba42b7d
+# %% ../nbs/14_export.ipynb #d0bf8b72
 def config_from_params(params: dict # flat DeepSpeech flag values (`deepspeech_nb.flags.parse_flags`)
                       ) -> "ExportConfig | None":
     "The `ExportConfig` of a run, or None when `export_dir` is empty (no export)."
@@ -66,7 +66,7 @@ def config_from_params(params: dict # flat DeepSpeech flag values (`deepspeech_n
     names = {f.name for f in dataclasses.fields(ExportConfig)}
     return ExportConfig(**{k: v for k, v in params.items() if k in names and v is not None})
 
-# %% ../nbs/14_export.ipynb #e7d8ff49
+# %% ../nbs/14_export.ipynb #f0089156
 def streaming_twin(model: keras.Model, # trained whole-utterance model (`build_model`)
                    model_cfg: ModelConfig, n_steps: int = 16) -> keras.Model:
     "The streaming model of one utterance, `n_steps` frames a step, carrying `model`'s trained weights."
@@ -75,7 +75,7 @@ def streaming_twin(model: keras.Model, # trained whole-utterance model (`build_m
         raise ExportError(f"the trained model does not fit {model_cfg}: {e}; export with the ModelConfig it was "
                           "trained with") from None
 
-# %% ../nbs/14_export.ipynb #ef96e2cb
+# %% ../nbs/14_export.ipynb #68a56a7e
 def to_tflite(stream: keras.Model, # functional streaming model with named dict outputs
               quantize: bool = True # int8 weights (dynamic range quantisation)
              ) -> bytes:            # the .tflite flatbuffer
@@ -86,7 +86,7 @@ def to_tflite(stream: keras.Model, # functional streaming model with named dict 
         warnings.simplefilter("ignore", UserWarning)
         return converter.convert()
 
-# %% ../nbs/14_export.ipynb #ddb2e1ad
+# %% ../nbs/14_export.ipynb #33949b59
 def run_tflite(tflite: bytes, inputs: dict) -> dict:
     "Outputs of the `serving_default` signature of a TFLite model held in memory."
     from ai_edge_litert.interpreter import Interpreter
@@ -109,7 +109,7 @@ def check_tflite(tflite: bytes,        # converted streaming model
                           "the conversion is broken, please report it with your TensorFlow version")
     return diff
 
-# %% ../nbs/14_export.ipynb #de5ef953
+# %% ../nbs/14_export.ipynb #c4dc4cfe
 class LSTMInputProjection(keras.layers.Layer):
     "`x @ kernel + bias` of a Keras LSTM cell for every frame at once: the half that does not need the state."
     def __init__(self, cell, **kwargs): super().__init__(**kwargs); self.cell = cell
@@ -127,7 +127,7 @@ class LSTMRecurrence(keras.layers.Layer):
         h = gate(o) * act(c)
         return h, [h, c]
 
-# %% ../nbs/14_export.ipynb #d6c8bbff
+# %% ../nbs/14_export.ipynb #8c4bdb7e
 def _apply(stream: keras.Model, x, name: str):
     "Apply the Dense layer `name` of `stream` and, when the model has them, its clipped ReLU and layer norm."
     for part in (name, f"{name}_relu", f"{name}_norm"):
@@ -147,7 +147,7 @@ def inference_graph(stream: keras.Model # the streaming twin (`streaming_twin`),
     logits = stream.get_layer("layer_6")(_apply(stream, x, "layer_5"))
     return keras.Model(inputs, {"logits": logits, "new_state_c": c, "new_state_h": h}, name="deepspeech_step")
 
-# %% ../nbs/14_export.ipynb #31028cf5
+# %% ../nbs/14_export.ipynb #cbd10e5d
 METADATA_NAME = "deepspeech_nb"   # name of the TFLite metadata entry holding the JSON below
 METADATA_VERSION = 1              # bump when the meaning of a field changes
 
@@ -170,7 +170,7 @@ def export_metadata(model_cfg: ModelConfig, feature_cfg: FeatureConfig,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "environment": environment(), **(extra or {})}
 
-# %% ../nbs/14_export.ipynb #75decbe1
+# %% ../nbs/14_export.ipynb #24c103f5
 def embed_metadata(tflite: bytes, # a .tflite flatbuffer
                    meta: dict     # JSON-able metadata
                   ) -> bytes:     # the same model with `meta` in its `deepspeech_nb` metadata entry
@@ -184,7 +184,7 @@ def embed_metadata(tflite: bytes, # a .tflite flatbuffer
     model.metadata = [m for m in model.metadata or [] if m.name not in (METADATA_NAME, METADATA_NAME.encode())] + [entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
-# %% ../nbs/14_export.ipynb #f1000d3b
+# %% ../nbs/14_export.ipynb #88be4231
 def _spec(shape, name, dtype=tf.float32): return tf.TensorSpec(shape, dtype, name=name)
 
 def write_saved_model(model: keras.Model, stream: keras.Model, path: Path, meta: dict,
@@ -204,7 +204,7 @@ def write_saved_model(model: keras.Model, stream: keras.Model, path: Path, meta:
     archive.write_out(str(path), verbose=False)
     return path
 
-# %% ../nbs/14_export.ipynb #e8431cec
+# %% ../nbs/14_export.ipynb #b64dc340
 def model_card(meta: dict, files: dict[str, Path]) -> str:
     "A Markdown model card: DeepSpeech's YAML header, the description, the model's geometry and its files."
     header = ["---", f"author: {meta['author_id']}"] + [f"{k}: {meta[k]}" for k in
@@ -230,7 +230,7 @@ def model_card(meta: dict, files: dict[str, Path]) -> str:
 
 def _size(p: Path) -> str: return f"{p.stat().st_size / 2**20:.1f} MiB"
 
-# %% ../nbs/14_export.ipynb #ae267619
+# %% ../nbs/14_export.ipynb #eaa7a9c3
 def _fresh_dir(cfg: ExportConfig) -> Path:
     "`export_dir`, created; emptied first with `remove_export` (only when it holds an earlier export)."
     out = Path(cfg.export_dir)
@@ -248,7 +248,7 @@ def _write_atomic(path: Path, data: bytes) -> Path:
     tmp.write_bytes(data); os.replace(tmp, path)
     return path
 
-# %% ../nbs/14_export.ipynb #ac10de78
+# %% ../nbs/14_export.ipynb #0fa71b6d
 def check_scorer(scorer_path: str, alphabet) -> None:
     "`ExportError` when the scorer is missing or was built for another alphabet than the model's."
     if not scorer_path: return
@@ -270,7 +270,7 @@ def zip_export(out: Path, files: dict[str, Path], scorer_path: str = "") -> Path
     os.replace(tmp, target)
     return target
 
-# %% ../nbs/14_export.ipynb #fa1add9a
+# %% ../nbs/14_export.ipynb #07f159e8
 def export_model(source,                        # trained keras.Model (from `build_model`) or a checkpoint folder
                  cfg: ExportConfig,
                  model_cfg: ModelConfig | None = None, # geometry of `source` (a checkpoint carries its own)
@@ -303,13 +303,15 @@ def write_tflite(stream: keras.Model, path: Path, meta: dict, quantize: bool = T
     check_tflite(tflite, stream, rel_tol=0.1 if quantize else 1e-4)   # against the streaming model itself
     return _write_atomic(path, embed_metadata(tflite, {**meta, "quantized": quantize}))
 
-# %% ../nbs/14_export.ipynb #4aeb0cdd
+# %% ../nbs/14_export.ipynb #e109d8e3
 def load_for_export(checkpoint_dir,       # a --checkpoint_dir written by training
                     which: str = "auto",  # --load_evaluate: auto, best or last
                     extra: dict | None = None):
     "(model, model_cfg, feature_cfg, alphabet, extra) restored from a checkpoint folder."
     from deepspeech_nb.checkpoints import read_checkpoint_meta, load_checkpoint, EVALUATE_LOAD_ORDER
     from deepspeech_nb.text import Alphabet, UTF8Alphabet
+    from deepspeech_nb.transfer import resolve_load_dir
+    checkpoint_dir = resolve_load_dir(checkpoint_dir)  # a DeepSpeech TF1 release folder is imported once first
     meta = read_checkpoint_meta(checkpoint_dir)
     if not meta or not meta.get("model") or not meta.get("alphabet"):
         raise ExportError(f"{checkpoint_dir} has no flags.json recording the model and alphabet; point --checkpoint_dir "
@@ -325,7 +327,7 @@ def load_for_export(checkpoint_dir,       # a --checkpoint_dir written by traini
                                  "global_step": progress.global_step, "best_dev_loss": progress.best_dev_loss}}
     return model, model_cfg, feature_cfg, alphabet, {**provenance, **(extra or {})}
 
-# %% ../nbs/14_export.ipynb #10047924
+# %% ../nbs/14_export.ipynb #f1bb8665
 def resident_mb_after_load(model_path, # a .tflite file
                            mode: str = "path", # "path": memory-mapped; "content": read into a bytes object first
                           ) -> dict:  # MB of resident memory added by loading, and the file's size
@@ -339,7 +341,7 @@ def resident_mb_after_load(model_path, # a .tflite file
     res = subprocess.run([sys.executable, "-c", code, str(model_path), mode], capture_output=True, text=True, check=True)
     return {"file_mb": Path(model_path).stat().st_size / 1e6, "loaded_mb": float(res.stdout.split()[-1])}
 
-# %% ../nbs/14_export.ipynb #54ee57d7
+# %% ../nbs/14_export.ipynb #de02845f
 def main_export(argv: list[str]) -> int:
     "`deepspeech-nb export`: export the checkpoint in --checkpoint_dir into --export_dir."
     from deepspeech_nb.flags import parse_flags, resolve_params

@@ -16,12 +16,12 @@ __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_
            'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train', 'train_from_params',
            'main_train']
 
-# %% ../nbs/11_train.ipynb #13b506b2
+# %% ../nbs/11_train.ipynb #a3d8202a
 import dataclasses, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/11_train.ipynb #5236959d
+# %% ../nbs/11_train.ipynb #abe8cb5f
 import tensorflow as tf
 import keras
 from . import checkpoints as ckpt
@@ -33,7 +33,7 @@ from .model import build_model
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError)
 
-# %% ../nbs/11_train.ipynb #40f6de1f
+# %% ../nbs/11_train.ipynb #42d5f230
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     "How to optimise and report: DeepSpeech's training flags."
@@ -94,7 +94,7 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
         raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
     return _pick(CheckpointConfig, params)
 
-# %% ../nbs/11_train.ipynb #fb64937c
+# %% ../nbs/11_train.ipynb #1d6650ba
 def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
     "Threads, GPU memory growth, seeds and float policy for this process."
     try:
@@ -132,7 +132,7 @@ def is_chief(strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
                                               and "chief" not in resolver.cluster_spec().as_dict())
 
-# %% ../nbs/11_train.ipynb #3efa92ba
+# %% ../nbs/11_train.ipynb #48d96169
 def sparse_labels(labels, label_lengths) -> tf.SparseTensor:
     "Padded (batch, max_len) labels as a SparseTensor holding the first `label_lengths[i]` of row i."
     labels = tf.convert_to_tensor(labels, tf.int32)
@@ -155,7 +155,7 @@ def ctc_losses(logits,            # (batch, time, classes), blank last
                                       features_lengths, ignore_longer_outputs_than_inputs=True, time_major=False)
     return tf.where(features_lengths >= ctc_min_frames(labels, label_lengths), losses, np.inf)
 
-# %% ../nbs/11_train.ipynb #f5048d38
+# %% ../nbs/11_train.ipynb #18d2d19a
 def lstm_sequence(xw,                # (T, batch, 4H) inputs already multiplied by the kernel, plus the bias
                   recurrent_kernel,  # (H, 4H), gates in Keras' order i, f, c, o
                   h0, c0):           # (batch, H) initial state
@@ -209,7 +209,7 @@ def use_fast_lstm(model: keras.Model) -> keras.Model:
     if type(lstm) is keras.layers.LSTM: lstm.__class__ = FastLSTM
     return model
 
-# %% ../nbs/11_train.ipynb #16621e03
+# %% ../nbs/11_train.ipynb #457da369
 def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
     "Adam with DeepSpeech's hyper-parameters (loss-scaled under mixed precision)."
     adam = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.epsilon)
@@ -230,7 +230,7 @@ def set_learning_rate(optimizer, rate: float) -> None:
 def get_learning_rate(optimizer) -> float:
     return float(keras.ops.convert_to_numpy(getattr(optimizer, "inner_optimizer", optimizer).learning_rate))
 
-# %% ../nbs/11_train.ipynb #2cb37b11
+# %% ../nbs/11_train.ipynb #f3dbd976
 def apply_if(optimizer, grads, variables, ok) -> None:
     "Apply `grads` only where `ok` (a per-replica bool that is equal on all replicas); from replica context."
     def cross_replica(distribution, grads, ok):
@@ -266,7 +266,7 @@ def batch_signature(n_input: int) -> list:
     return [tf.TensorSpec([None, None, n_input], tf.float32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
-# %% ../nbs/11_train.ipynb #4ebb9b63
+# %% ../nbs/11_train.ipynb #9c9683da
 def make_eval_step(model, n_input: int):
     "A `tf.function(batch) -> (logits, per-sample losses)` in inference mode."
     def step(features, features_lengths, labels, label_lengths):
@@ -278,7 +278,7 @@ def step_args(batch: dict) -> tuple:
     "The tensors of a pipeline batch that the steps take."
     return batch["features"], batch["features_lengths"], batch["labels"], batch["label_lengths"]
 
-# %% ../nbs/11_train.ipynb #bd4f78be
+# %% ../nbs/11_train.ipynb #49d766e0
 @dataclasses.dataclass
 class EvalResult:
     "Corpus loss, WER and CER of a split, and one row per sample."
@@ -314,7 +314,7 @@ def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str 
     finite = [r["loss"] for r in rows if math.isfinite(r["loss"])]
     return EvalResult(float(np.mean(finite)) if finite else math.inf, corpus_wer(refs, hyps), corpus_cer(refs, hyps), rows)
 
-# %% ../nbs/11_train.ipynb #0225fbe5
+# %% ../nbs/11_train.ipynb #5f7db2dd
 @dataclasses.dataclass(frozen=True)
 class EpochDecision:
     "What happens after an epoch's validation."
@@ -335,7 +335,7 @@ def after_validation(progress: ckpt.ProgressState, dev_loss: float, cfg: TrainCo
                                    dev_losses=progress.dev_losses + (dev_loss,))
     return progress, EpochDecision(improved, new_best, stop, reduce_lr)
 
-# %% ../nbs/11_train.ipynb #477e7f29
+# %% ../nbs/11_train.ipynb #eaf6f13a
 def _has_checkpoint(directory) -> bool:
     return bool(ckpt.list_checkpoints(directory, "last") or ckpt.list_checkpoints(directory, "best"))
 
@@ -350,7 +350,8 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     elif cc.drop_source_layers > 0:                                     # transfer learning
         transfer.transfer_weights(model, cfg.model, cc.load_checkpoint_dir, cc.drop_source_layers, log=log)
         progress = ckpt.ProgressState()
-    elif cc.load_train != "init" and cc.load_checkpoint_dir != save and Path(cc.load_checkpoint_dir).exists():
+    elif cc.load_train != "init" and Path(cc.load_checkpoint_dir).exists() and \
+            (cc.load_checkpoint_dir != save or transfer.is_deepspeech_tf1_checkpoint(save)):
         source = transfer.resolve_load_dir(cc.load_checkpoint_dir, log=log)  # fine-tuning another model
         transfer.check_fine_tune(source, cfg.alphabet, cfg.model)
         ckpt.load_checkpoint(source, model, None, cc.load_train)
@@ -363,7 +364,7 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
 
-# %% ../nbs/11_train.ipynb #ae241808
+# %% ../nbs/11_train.ipynb #b9b94841
 class Saver:
     "Writes 'last' checkpoints on time and at epoch ends, 'best_dev' on a new best dev loss."
     def __init__(self, cfg: RunConfig, model, optimizer, chief: bool = True):
@@ -381,7 +382,7 @@ class Saver:
         "Save 'last' if --checkpoint_secs have passed since the previous save."
         if time.monotonic() - self.last_save >= self.cfg.checkpoint.checkpoint_secs: self.save(progress)
 
-# %% ../nbs/11_train.ipynb #8ab57a8c
+# %% ../nbs/11_train.ipynb #86772ebb
 def scalar_summary(tag: str, value: float, step: int) -> None:
     "A TensorBoard scalar, written without importing TensorBoard (only viewing it needs the package)."
     from tensorflow.core.framework import summary_pb2
@@ -442,7 +443,7 @@ def plot_metrics(metrics: list, path=None):
     fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/11_train.ipynb #e7f01ea8
+# %% ../nbs/11_train.ipynb #db368409
 @dataclasses.dataclass
 class EpochStats:
     "What one training epoch did."
@@ -492,7 +493,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     extra = {k: v for k, v in progress.extra.items() if k != "epoch_stats"}
     return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
-# %% ../nbs/11_train.ipynb #415c29c9
+# %% ../nbs/11_train.ipynb #c1eab421
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -581,7 +582,7 @@ class TrainContext:
 
     def close(self): self.source.close()
 
-# %% ../nbs/11_train.ipynb #299d636d
+# %% ../nbs/11_train.ipynb #5e92bc79
 def check_largest_batch(ctx: TrainContext) -> None:
     "Run the largest planned batch forward and backward (no update); turn an out-of-memory error into advice."
     plan = ctx.plan(0)
@@ -597,7 +598,7 @@ def check_largest_batch(ctx: TrainContext) -> None:
                           f"fit in memory: lower --train_batch_size (now {ctx.batch_size}) or --n_hidden, or drop the "
                           f"longest samples from --train_files. ({e.message.splitlines()[0]})") from None
 
-# %% ../nbs/11_train.ipynb #fedc53b0
+# %% ../nbs/11_train.ipynb #41e98fde
 def load_data(cfg: RunConfig, log=print):
     "(train split, dev split or None, metrics split or None), checked."
     d, v = cfg.data, cfg.data.normalize_sample_rate
@@ -630,6 +631,7 @@ def fit(cfg: RunConfig, strategy=None, log=print) -> ckpt.ProgressState:
         if progress.epoch >= cfg.train.epochs or (progress.finished and progress.extra.get("epochs") == cfg.train.epochs):
             log(f"training already finished ({progress.epoch} epochs{', stopped early' if progress.epoch < cfg.train.epochs else ''}); nothing to do")
             return progress
+        progress = dataclasses.replace(progress, finished=False)   # a finished run resumed with more --epochs
         if not cfg.train.skip_batch_test: check_largest_batch(ctx)
         for epoch in range(progress.epoch, cfg.train.epochs):
             progress, stats = train_epoch(ctx, epoch, progress)
@@ -674,7 +676,7 @@ def format_epoch(epoch, epochs, stats: EpochStats, dev, decision) -> str:
     if dev: line += f" | dev loss {dev.loss:.3f} WER {dev.wer:.3f} CER {dev.cer:.3f}" + (" (best)" if decision.new_best else "")
     return line
 
-# %% ../nbs/11_train.ipynb #a90251c7
+# %% ../nbs/11_train.ipynb #f721c8e5
 def test_report(cfg: RunConfig, result: EvalResult):
     "Lesson 13's report of a test result: DeepSpeech's best/median/worst text and --test_output_file JSON."
     rows = result.rows
@@ -687,7 +689,8 @@ def test_decoder(cfg: RunConfig):
 
 def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     "Evaluate the `--load_evaluate` checkpoint of `directory` on `--test_files`; print and return the report."
-    directory = directory or cfg.checkpoint.load_checkpoint_dir
+    from deepspeech_nb import transfer
+    directory = transfer.resolve_load_dir(directory or cfg.checkpoint.load_checkpoint_dir, log=log)  # TF1 too
     split = load_split("test", cfg.data.test, cfg.alphabet, cfg.features, normalize_sample_rate=cfg.data.normalize_sample_rate)
     model = use_fast_lstm(build_model(cfg.model))
     ckpt.check_checkpoint_meta(ckpt.read_checkpoint_meta(directory), cfg.model, cfg.features, cfg.alphabet, directory)
@@ -698,7 +701,7 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     if cfg.train.test_output_file: write_test_output(test_report(cfg, result), cfg.train.test_output_file)
     return result
 
-# %% ../nbs/11_train.ipynb #6a5b68fe
+# %% ../nbs/11_train.ipynb #0ec35d4e
 def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     "Greedy transcript of the audio file `path` by the `--load_evaluate` checkpoint of `directory`."
     from deepspeech_nb.audio import load_audio
@@ -710,7 +713,7 @@ def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     feats = audio_to_features(load_audio(path, cfg.features.audio_sample_rate), cfg.features)
     return greedy_decode(model(feats[tf.newaxis], training=False)[0].numpy(), cfg.alphabet)
 
-# %% ../nbs/11_train.ipynb #1adbb31d
+# %% ../nbs/11_train.ipynb #bc43aa26
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
@@ -736,7 +739,7 @@ def train_from_params(**params) -> dict:
     "`train` from flag-named keyword arguments (the papermill notebook's path): `train_from_params(epochs=3, ...)`."
     return train(configs_from_params(params))
 
-# %% ../nbs/11_train.ipynb #d6334a21
+# %% ../nbs/11_train.ipynb #68dfd4d8
 def main_train(argv: list[str]) -> int:
     "`deepspeech-nb train --train_files ... [--dev_files ...] [--test_files ...] [flags]`: DeepSpeech.py."
     if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv): print(help_text(full=False)); return 0

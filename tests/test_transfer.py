@@ -136,8 +136,6 @@ def test_bad_transfer_requests_get_the_seeds_advice(tmp_path, capsys, flags, mes
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="train.restore_for_training fine-tunes only when --load_checkpoint_dir differs from "
-                   "the save folder; a TF1 release folder given as --checkpoint_dir needs that branch too (see helper H's report)")
 def test_fine_tuning_a_tf1_release_folder_with_checkpoint_dir(tmp_path):
     "The seed's fine-tuning command: --checkpoint_dir pointing at a DeepSpeech 0.9 release folder loads every layer."
     write_tf1_checkpoint(tmp_path / "release", fake_deepspeech_tensors(n_hidden=8, lstm="cudnn"))
