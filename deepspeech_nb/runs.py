@@ -7,13 +7,13 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/runs.html.md"""
 # %% auto #0
 __all__ = ['notebook_parameters', 'resolve_parameters', 'new_run_dir', 'execute_run', 'list_runs', 'main_run', 'main_runs']
 
-# %% ../nbs/20_runs.ipynb #ccbad4e4
+# %% ../nbs/20_runs.ipynb #2a7b111d
 import datetime as dt, json, re, sys
 from pathlib import Path
 
 from .core import environment
 
-# %% ../nbs/20_runs.ipynb #029f6d78
+# %% ../nbs/20_runs.ipynb #20e54be7
 def notebook_parameters(notebook: str | Path) -> dict:
     "The `parameters` cell of `notebook` as {name: (default, type, help)} read by papermill."
     import papermill as pm
@@ -22,7 +22,7 @@ def notebook_parameters(notebook: str | Path) -> dict:
         raise ValueError(f"{notebook} has no cell tagged 'parameters'; tag one in JupyterLab (cell tags) so papermill can set it")
     return {name: (p["default"], p["inferred_type_name"], p["help"]) for name, p in found.items()}
 
-# %% ../nbs/20_runs.ipynb #3c1f0b07
+# %% ../nbs/20_runs.ipynb #5d7b029d
 def _literal(source: str):
     "Evaluate a default as papermill shows it (Python source) to a value; leave it as text if it is not a literal."
     import ast
@@ -37,7 +37,7 @@ def resolve_parameters(notebook: str | Path, overrides: dict) -> dict:
         raise ValueError(f"{notebook} has no parameter(s) {', '.join(unknown)}; it declares: {', '.join(declared)}")
     return {name: overrides.get(name, _literal(default)) for name, (default, _, _) in declared.items()}
 
-# %% ../nbs/20_runs.ipynb #90569ac0
+# %% ../nbs/20_runs.ipynb #1cb8d090
 def new_run_dir(runs_dir: str | Path, name: str) -> Path:
     "A fresh, time-stamped folder `runs_dir/YYYYmmdd-HHMMSS-name` (suffixed if taken)."
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -48,7 +48,7 @@ def new_run_dir(runs_dir: str | Path, name: str) -> Path:
     path.mkdir(parents=True)
     return path
 
-# %% ../nbs/20_runs.ipynb #74e3cf4d
+# %% ../nbs/20_runs.ipynb #d7090bd2
 def execute_run(notebook: str | Path, # a notebook with a cell tagged `parameters`
                 parameters: dict | None = None, # values that override the notebook's defaults
                 runs_dir: str | Path = "runs", # where run folders are created
@@ -67,7 +67,7 @@ def execute_run(notebook: str | Path, # a notebook with a cell tagged `parameter
                         cwd=str(notebook.parent), progress_bar=False)
     return run_dir
 
-# %% ../nbs/20_runs.ipynb #e385a93c
+# %% ../nbs/20_runs.ipynb #2aaa8f35
 def list_runs(runs_dir: str | Path = "runs"):
     "A table of the runs in `runs_dir`: one row per run with its parameters and final metrics."
     import pandas as pd
@@ -82,7 +82,7 @@ def list_runs(runs_dir: str | Path = "runs"):
         rows.append(row)
     return pd.DataFrame(rows)
 
-# %% ../nbs/20_runs.ipynb #d37a5316
+# %% ../nbs/20_runs.ipynb #dff58838
 def _parse_cli_params(pairs: list[list[str]]) -> dict:
     "papermill-style `-p name value` pairs to a dict, values read as Python literals when they are."
     return {name: _literal(value) for name, value in pairs}
@@ -100,11 +100,13 @@ def main_run(argv: list[str]) -> int:
     if args.show_parameters:
         for name, (default, typ, hlp) in notebook_parameters(args.notebook).items(): print(f"{name} = {default}  # {typ}. {hlp}")
         return 0
-    run = execute_run(args.notebook, _parse_cli_params(args.parameter), args.runs_dir, args.name)
+    try: run = execute_run(args.notebook, _parse_cli_params(args.parameter), args.runs_dir, args.name)
+    except (ValueError, FileNotFoundError) as e:   # unknown parameter, no parameters cell, missing notebook
+        print(f"deepspeech-nb run: {e}", file=sys.stderr); return 2
     print(f"run recorded in {run}")
     return 0
 
-# %% ../nbs/20_runs.ipynb #bf56927b
+# %% ../nbs/20_runs.ipynb #630770c5
 def main_runs(argv: list[str]) -> int:
     "`deepspeech-nb runs [--runs_dir DIR]`: print the table of recorded runs."
     import argparse
