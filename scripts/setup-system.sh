@@ -10,6 +10,7 @@ PACKAGES=(
   sox                                         # the per-clip baseline in bench/import_throughput.py
   libsox-fmt-mp3                              # lets that sox baseline read Common Voice mp3
   flite                                       # four more TTS voices for synth-corpus (optional)
+  festival festvox-kallpc16k                  # festival's diphone voice for synth-corpus
   cmake libboost-program-options-dev libboost-system-dev libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev  # KenLM's lmplz/build_binary/filter (scripts/build-kenlm.sh, build-lm)
   git
 )
