@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from absl import flags as absl_flags
 
-# %% ../nbs/18_flags.ipynb #579ccd00
+# %% ../nbs/18_flags.ipynb #77e89849
 DATA_FLAGS = [
     ("string", "train_files", "", "comma-separated CSV/SDB collections to train on (merged); empty: no training"),
     ("string", "dev_files", "", "comma-separated CSV/SDB collections for validation after each epoch (merged); empty: no validation"),
@@ -93,6 +93,7 @@ CHECKPOINT_FLAGS = [
     ("string", "load_train", "auto", "checkpoint to start training from: last, best, init (fresh weights) or auto (last, else best, else init)"),
     ("string", "load_evaluate", "auto", "checkpoint to test/export: last, best or auto (best, else last)"),
     ("integer", "drop_source_layers", 0, "transfer learning: re-initialise this many layers from the output down (1: output only ... 5)"),
+    ("integer", "freeze_source_layers", 0, "with --drop_source_layers: train only the re-initialised layers for this many first epochs (0: train all layers from the start)"),
     ("string", "run_dir", "", "folder for the run record (params, environment, metrics, plots, summaries); default: run/ inside the save checkpoint folder"),
 ]
 

@@ -12,9 +12,9 @@ __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_
            'get_learning_rate', 'apply_if', 'make_train_step', 'batch_signature', 'make_eval_step', 'step_args',
            'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training',
            'Saver', 'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch',
-           'TrainContext', 'check_largest_batch', 'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate',
-           'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train', 'train_from_params',
-           'main_train']
+           'TrainContext', 'check_largest_batch', 'freeze_for_epoch', 'load_data', 'epoch_entry', 'fit',
+           'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train',
+           'train_from_params', 'main_train']
 
 # %% ../nbs/11_train.ipynb #a3d8202a
 import dataclasses, json, math, os, sys, time
@@ -33,7 +33,7 @@ from .model import build_model
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError)
 
-# %% ../nbs/11_train.ipynb #42d5f230
+# %% ../nbs/11_train.ipynb #97e61fe9
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     "How to optimise and report: DeepSpeech's training flags."
@@ -76,6 +76,7 @@ class CheckpointConfig:
     load_train: str = "auto"              # auto | last | best | init
     load_evaluate: str = "auto"           # auto | last | best (test, export)
     drop_source_layers: int = 0           # transfer learning: re-initialise this many layers from the output down
+    freeze_source_layers: int = 0         # with drop_source_layers: epochs in which only the re-initialised layers train
 
 def _pick(cls, params: dict):
     "Build dataclass `cls` from the entries of `params` named like its fields."
@@ -92,6 +93,10 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
         raise FlagsError(f"--load_train {params['load_train']}: use auto, last, best or init")
     if params["load_evaluate"] not in ("auto", "last", "best"):
         raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
+    freeze, drop = params.get("freeze_source_layers", 0), params.get("drop_source_layers", 0)
+    if freeze < 0 or (freeze and not drop):
+        raise FlagsError(f"--freeze_source_layers {freeze}: pass a number of epochs >= 0, together with "
+                         f"--drop_source_layers (it freezes the layers a transfer keeps)")
     return _pick(CheckpointConfig, params)
 
 # %% ../nbs/11_train.ipynb #1d6650ba
@@ -493,7 +498,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     extra = {k: v for k, v in progress.extra.items() if k != "epoch_stats"}
     return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
-# %% ../nbs/11_train.ipynb #c1eab421
+# %% ../nbs/11_train.ipynb #bde0c667
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -511,12 +516,16 @@ class TrainContext:
         self.source = AudioSource(loader, auto_workers(len(train_split), cfg.data.decode_workers))
         self.cache = FeatureCache(cfg.data.feature_cache, cache_key(train_split, cfg.features, self.augment,
                                                                    cfg.train.random_seed)) if cfg.data.feature_cache else None
-        signature = batch_signature(cfg.features.n_input) + [tf.TensorSpec([], tf.bool)]
-        global_batch = self.batch_size * self.replicas
-        self.train_step = make_train_step(model, optimizer, strategy, global_batch, cfg.train.automatic_mixed_precision,
-                                          None if self.distributed else signature)
+        self.frozen = ()   # layers frozen now (--freeze_source_layers)
+        self.train_step = self.new_train_step()
         self.eval_step = make_eval_step(model, cfg.features.n_input)
         self.saver = Saver(cfg, model, optimizer, self.chief)
+
+    def new_train_step(self):
+        "A fresh train step: it is traced for the variables that are trainable now."
+        signature = batch_signature(self.cfg.features.n_input) + [tf.TensorSpec([], tf.bool)]
+        return make_train_step(self.model, self.optimizer, self.strategy, self.batch_size * self.replicas,
+                               self.cfg.train.automatic_mixed_precision, None if self.distributed else signature)
 
     def plan(self, epoch: int) -> list:
         "The batches of `epoch` (shuffled from --shuffle_start on when --shuffle_batches)."
@@ -598,7 +607,21 @@ def check_largest_batch(ctx: TrainContext) -> None:
                           f"fit in memory: lower --train_batch_size (now {ctx.batch_size}) or --n_hidden, or drop the "
                           f"longest samples from --train_files. ({e.message.splitlines()[0]})") from None
 
-# %% ../nbs/11_train.ipynb #41e98fde
+# %% ../nbs/11_train.ipynb #e7e231e5
+def freeze_for_epoch(ctx, epoch: int) -> tuple:  # the layers frozen during `epoch`
+    "Freeze the layers a transfer kept while `epoch` < --freeze_source_layers; retrace the train step on a change."
+    from deepspeech_nb import transfer
+    cc = ctx.cfg.checkpoint
+    frozen = transfer.frozen_layers(epoch, cc.drop_source_layers, cc.freeze_source_layers)
+    if frozen != ctx.frozen:
+        transfer.set_trainable(ctx.model, ctx.frozen, True)
+        transfer.set_trainable(ctx.model, frozen, False)
+        ctx.frozen, ctx.train_step = frozen, ctx.new_train_step()
+        ctx.log(f"epoch {epoch + 1}: " + (f"{', '.join(frozen)} frozen until epoch {cc.freeze_source_layers + 1}"
+                                          if frozen else "all layers train"))
+    return frozen
+
+# %% ../nbs/11_train.ipynb #0debc0a0
 def load_data(cfg: RunConfig, log=print):
     "(train split, dev split or None, metrics split or None), checked."
     d, v = cfg.data, cfg.data.normalize_sample_rate
@@ -632,8 +655,10 @@ def fit(cfg: RunConfig, strategy=None, log=print) -> ckpt.ProgressState:
             log(f"training already finished ({progress.epoch} epochs{', stopped early' if progress.epoch < cfg.train.epochs else ''}); nothing to do")
             return progress
         progress = dataclasses.replace(progress, finished=False)   # a finished run resumed with more --epochs
+        freeze_for_epoch(ctx, progress.epoch)
         if not cfg.train.skip_batch_test: check_largest_batch(ctx)
         for epoch in range(progress.epoch, cfg.train.epochs):
+            freeze_for_epoch(ctx, epoch)
             progress, stats = train_epoch(ctx, epoch, progress)
             dev = evaluate_split(ctx.eval_step, dev_split, cfg, cfg.data.dev.batch_size) if dev_split else None
             decision = None

@@ -191,3 +191,37 @@ def test_bytes_mode_learns_russian_without_an_alphabet(tmp_path):
     "UTF-8 bytes output: Cyrillic (two bytes a letter) without alphabet.ru."
     result = _train_bytes(str(RUSSIAN / "ru.csv"), tmp_path / "ckpt", 800)
     assert result.wer == 0.0 and result.rows[0]["hypothesis"] == RU_TRANSCRIPT
+
+
+def test_freeze_source_layers_trains_only_the_new_layers_first(tmp_path, monkeypatch):
+    "--freeze_source_layers 1: epoch 1 moves only layer_6 (kept layers stay the source's); epoch 2, resumed, moves all."
+    from deepspeech_nb import train as train_module
+    from deepspeech_nb.flags import configs_from_params
+    layers = KEPT_BY_DROP_1 + ("layer_6",)
+    snapshots = []                           # (epoch, weights of every layer before it, after it)
+    real_train_epoch = train_module.train_epoch
+
+    def recording_train_epoch(ctx, epoch, progress):
+        before = {l: ctx.model.get_layer(l).get_weights() for l in layers}
+        out = real_train_epoch(ctx, epoch, progress)
+        snapshots.append((epoch, before, {l: ctx.model.get_layer(l).get_weights() for l in layers}))
+        return out
+    monkeypatch.setattr(train_module, "train_epoch", recording_train_epoch)
+
+    source = _english_source(tmp_path / "english")
+    params = dict(train_files=str(RUSSIAN / "ru.csv"), drop_source_layers=1, freeze_source_layers=1,
+                  alphabet_config_path=str(RUSSIAN / "alphabet.ru"), load_checkpoint_dir=str(tmp_path / "english"),
+                  save_checkpoint_dir=str(tmp_path / "russian"), n_hidden=8, learning_rate=0.01,
+                  show_progressbar=False, skip_batch_test=True)
+    same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))
+    for epochs in (1, 2):                    # the second run resumes the first from its checkpoint
+        train_module.train(configs_from_params({**params, "epochs": epochs}), log=lambda m: None)
+    (e1, start1, end1), (e2, start2, end2) = snapshots
+    assert (e1, e2) == (0, 1)
+    for layer in KEPT_BY_DROP_1:             # epoch 1: the kept layers are still exactly the source's
+        assert same(start1[layer], source.get_layer(layer).get_weights()), layer
+        assert same(end1[layer], source.get_layer(layer).get_weights()), layer
+    assert not same(start1["layer_6"], end1["layer_6"])
+    assert all(same(start2[l], end1[l]) for l in layers)   # the resumed run starts where epoch 1 ended
+    for layer in layers:                     # epoch 2: every layer trains
+        assert not same(start2[layer], end2[layer]), layer
