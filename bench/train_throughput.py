@@ -6,7 +6,7 @@ matmul rate, both measured in this run.
     .venv/bin/python bench/train_throughput.py --batch 8 --steps 3 --amp   # on a GPU: with mixed precision too
 
 On CPU it also times Keras' own LSTM loop at batch 8 (`--keras_lstm_batch`) and prints the speed-up of the
-training step's hand-written LSTM gradient (`deepspeech_nb.train.FastLSTM`) over it.
+training step's hand-written LSTM gradient (`deepspeech_nb.model.FastLSTM`) over it.
 
 The step timed is `deepspeech_nb.train.make_train_step` (the one `deepspeech-nb train` runs: forward, CTC loss,
 backward, Adam update) on batches of LDC93S1 features. Its float count is the model's multiply-adds per frame
@@ -24,9 +24,9 @@ import keras
 from deepspeech_nb.core import data_path
 from deepspeech_nb.features import FeatureConfig, audio_to_features
 from deepspeech_nb.audio import load_audio
-from deepspeech_nb.model import ModelConfig, build_model
+from deepspeech_nb.model import ModelConfig, build_model, use_fast_lstm
 from deepspeech_nb.text import load_alphabet
-from deepspeech_nb.train import TrainConfig, make_optimizer, make_train_step, batch_signature, use_fast_lstm
+from deepspeech_nb.train import TrainConfig, make_optimizer, make_train_step, batch_signature
 
 
 def matmul_peak(n: int = 4096, repeats: int = 10, device: str | None = None) -> float:

@@ -6,17 +6,17 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/model.html.md"""
 
 # %% auto #0
 __all__ = ['LAYER_NAMES', 'ModelConfigError', 'ModelConfig', 'ContextWindow', 'build_model', 'parameter_table', 'copy_weights',
-           'build_streaming_model', 'zero_state', 'run_streaming']
+           'build_streaming_model', 'zero_state', 'run_streaming', 'lstm_sequence', 'FastLSTM', 'use_fast_lstm']
 
-# %% ../nbs/09_model.ipynb #b450d395
+# %% ../nbs/09_model.ipynb #548c725e
 import dataclasses
 import numpy as np
 
-# %% ../nbs/09_model.ipynb #b62316eb
+# %% ../nbs/09_model.ipynb #09f0ad20
 import tensorflow as tf
 import keras
 
-# %% ../nbs/09_model.ipynb #092770cd
+# %% ../nbs/09_model.ipynb #73ff4efd
 class ModelConfigError(ValueError):
     "A `ModelConfig` that cannot describe a model (non-positive sizes, dropout outside [0, 1))."
 
@@ -63,7 +63,7 @@ class ModelConfig:
         "A config whose input geometry matches a `FeatureConfig`."
         return cls(n_input=features.n_input, n_context=features.n_context, **kwargs)
 
-# %% ../nbs/09_model.ipynb #2522f8e5
+# %% ../nbs/09_model.ipynb #c39c47b4
 @keras.saving.register_keras_serializable(package="deepspeech_nb")
 class ContextWindow(keras.layers.Layer):
     "(batch, time, n_input) -> (batch, time, (2*n_context+1)*n_input): each frame with its neighbours, zero-padded."
@@ -82,7 +82,7 @@ class ContextWindow(keras.layers.Layer):
 
     def get_config(self): return {**super().get_config(), "n_context": self.n_context}
 
-# %% ../nbs/09_model.ipynb #8cf9d9a8
+# %% ../nbs/09_model.ipynb #214816d3
 LAYER_NAMES = ("layer_1", "layer_2", "layer_3", "lstm", "layer_5", "layer_6")  # DeepSpeech's names, input to output
 
 def _hidden(x, cfg: ModelConfig, name: str, dropout: bool, policy):
@@ -98,7 +98,7 @@ def _lstm(cfg: ModelConfig, policy) -> keras.layers.LSTM:
     return keras.layers.LSTM(cfg.n_hidden, return_sequences=True, return_state=True, unit_forget_bias=False,
                              recurrent_initializer="glorot_uniform", name="lstm", dtype=policy)
 
-# %% ../nbs/09_model.ipynb #6c13dc35
+# %% ../nbs/09_model.ipynb #7bc1b841
 def build_model(cfg: ModelConfig = ModelConfig(),
                 dtype_policy: str | None = None   # e.g. "mixed_float16"; None: Keras' global policy
                ) -> keras.Model:                  # features (batch, time, n_input) -> logits (batch, time, n_classes)
@@ -111,20 +111,20 @@ def build_model(cfg: ModelConfig = ModelConfig(),
     logits = keras.layers.Dense(cfg.n_classes, name="layer_6", dtype="float32")(x)
     return keras.Model(feats, logits, name="deepspeech")
 
-# %% ../nbs/09_model.ipynb #1c105d7c
+# %% ../nbs/09_model.ipynb #e70c56d3
 def parameter_table(model: keras.Model) -> list[dict]:
     "One row per layer with weights: name, weight shapes, parameter count."
     return [{"layer": layer.name, "weights": " ".join(str(tuple(w.shape)) for w in layer.weights),
              "parameters": int(sum(np.prod(w.shape) for w in layer.weights))} for layer in model.layers if layer.weights]
 
-# %% ../nbs/09_model.ipynb #c97ad4f6
+# %% ../nbs/09_model.ipynb #4cdd495a
 def copy_weights(source: keras.Model, target: keras.Model) -> keras.Model:
     "Copy every layer's weights from `source` into the layer of the same name in `target`."
     for layer in target.layers:
         if layer.weights: layer.set_weights(source.get_layer(layer.name).get_weights())
     return target
 
-# %% ../nbs/09_model.ipynb #6859b36c
+# %% ../nbs/09_model.ipynb #6f3909d9
 def build_streaming_model(cfg: ModelConfig = ModelConfig(),
                           n_steps: int | None = 16,      # frames per chunk (DeepSpeech's --n_steps); None: any
                           batch_size: int | None = None, # fixed batch for export (1), None: any
@@ -144,7 +144,7 @@ def build_streaming_model(cfg: ModelConfig = ModelConfig(),
                         {"logits": logits, "new_state_c": new_c, "new_state_h": new_h}, name="deepspeech_streaming")
     return copy_weights(weights_from, model) if weights_from is not None else model
 
-# %% ../nbs/09_model.ipynb #751f904f
+# %% ../nbs/09_model.ipynb #0f2ca87f
 def zero_state(cfg: ModelConfig, batch_size: int = 1) -> dict:
     "The LSTM state at the start of an utterance: zeros for `previous_state_c` and `previous_state_h`."
     zeros = np.zeros((batch_size, cfg.n_hidden), np.float32)
@@ -161,3 +161,57 @@ def run_streaming(stream: keras.Model, windows: np.ndarray,   # (frames, 2*n_con
         state = {"previous_state_c": np.asarray(result["new_state_c"]), "previous_state_h": np.asarray(result["new_state_h"])}
         out.append(np.asarray(result["logits"][0]))
     return np.concatenate(out)[:len(windows)] if out else np.zeros((0, cfg.n_classes), np.float32)
+
+# %% ../nbs/09_model.ipynb #3757cea0
+def lstm_sequence(xw,                # (T, batch, 4H) inputs already multiplied by the kernel, plus the bias
+                  recurrent_kernel,  # (H, 4H), gates in Keras' order i, f, c, o
+                  h0, c0):           # (batch, H) initial state
+    "LSTM over time-major projected inputs, with a hand-written gradient: (h for every step (T, batch, H), h_T, c_T)."
+    @tf.custom_gradient
+    def run(xw, u, h0, c0):
+        def step(carry, xw_t):
+            h, c = carry[0], carry[1]
+            i, f, g, o = tf.split(xw_t + tf.matmul(h, u), 4, axis=-1)
+            i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
+            c = f * c + i * g
+            tc = tf.tanh(c)
+            return o * tc, c, tf.concat([i, f, g, o], -1), tc
+        hs, cs, gates, tcs = tf.scan(step, xw, initializer=(h0, c0, tf.zeros_like(xw[0]), tf.zeros_like(c0)))
+
+        def grad(dhs, dh_last, dc_last):
+            def back(carry, inputs):   # one step backwards: d(pre-activations), and what flows to step t-1
+                dh_next, dc_next = carry[0], carry[1]
+                dh_t, gate, tc, c_prev = inputs
+                i, f, g, o = tf.split(gate, 4, axis=-1)
+                dh = dh_t + dh_next
+                dc = dh * o * (1 - tc * tc) + dc_next
+                dz = tf.concat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+                                dh * tc * o * (1 - o)], -1)
+                return tf.matmul(dz, u, transpose_b=True), dc * f, dz
+            c_prev = tf.concat([c0[tf.newaxis], cs[:-1]], 0)
+            dh0, dc0, dzs = tf.scan(back, (dhs, gates, tcs, c_prev), reverse=True,
+                                    initializer=(dh_last, dc_last, tf.zeros_like(xw[0])))
+            h_prev = tf.concat([h0[tf.newaxis], hs[:-1]], 0)
+            width = tf.shape(u)[0]
+            du = tf.matmul(tf.reshape(h_prev, [-1, width]), tf.reshape(dzs, [-1, 4 * width]), transpose_a=True)
+            return dzs, du, dh0[0], dc0[0]
+        return (hs, hs[-1], cs[-1]), grad
+    return run(xw, recurrent_kernel, h0, c0)
+
+@keras.saving.register_keras_serializable(package="deepspeech_nb")
+class FastLSTM(keras.layers.LSTM):
+    "`keras.layers.LSTM` whose CPU path uses `lstm_sequence` (same weights; cuDNN on GPUs, Keras for masks/dropout)."
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if (mask is not None or self.go_backwards or self.dropout or self.recurrent_dropout
+                or tf.config.list_logical_devices("GPU")):
+            return super().inner_loop(sequences, initial_state, mask, training)
+        cell, dtype = self.cell, sequences.dtype
+        xw = tf.einsum("btd,dk->tbk", sequences, tf.cast(cell.kernel, dtype)) + tf.cast(cell.bias, dtype)
+        hs, h, c = lstm_sequence(xw, tf.cast(cell.recurrent_kernel, dtype), initial_state[0], initial_state[1])
+        return h, tf.transpose(hs, [1, 0, 2]), [h, c]
+
+def use_fast_lstm(model: keras.Model) -> keras.Model:
+    "Switch the model's LSTM layer to `FastLSTM` in place (variables, names and checkpoints unchanged)."
+    lstm = model.get_layer("lstm")
+    if type(lstm) is keras.layers.LSTM: lstm.__class__ = FastLSTM
+    return model

@@ -8,20 +8,20 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/train.html.md"""
 # %% auto #0
 __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_config_from_params', 'configure_tensorflow',
            'cluster_workers', 'make_strategy', 'is_chief', 'sparse_labels', 'ctc_min_frames', 'ctc_losses',
-           'lstm_sequence', 'FastLSTM', 'use_fast_lstm', 'make_optimizer', 'build_training_model', 'set_learning_rate',
-           'get_learning_rate', 'apply_if', 'make_train_step', 'batch_signature', 'make_eval_step', 'step_args',
-           'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training',
-           'Saver', 'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch',
-           'TrainContext', 'check_largest_batch', 'freeze_for_epoch', 'load_data', 'epoch_entry', 'fit',
-           'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train',
-           'train_from_params', 'main_train']
+           'make_optimizer', 'build_training_model', 'set_learning_rate', 'get_learning_rate', 'apply_if',
+           'make_train_step', 'batch_signature', 'make_eval_step', 'step_args', 'EvalResult', 'split_logits',
+           'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training', 'Saver', 'scalar_summary',
+           'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext',
+           'check_largest_batch', 'freeze_for_epoch', 'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate',
+           'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train', 'train_from_params',
+           'main_train']
 
-# %% ../nbs/11_train.ipynb #a3d8202a
+# %% ../nbs/11_train.ipynb #8f71cf26
 import dataclasses, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/11_train.ipynb #abe8cb5f
+# %% ../nbs/11_train.ipynb #64260f12
 import tensorflow as tf
 import keras
 from . import checkpoints as ckpt
@@ -29,11 +29,11 @@ from .core import environment
 from .decode import collapse_ctc, make_decoder
 from .evaluate import wer, cer, corpus_wer, corpus_cer, report, format_report, write_test_output
 from .flags import RunConfig, configs_from_params, parse_flags, help_text, FlagsError
-from .model import build_model
+from .model import build_model, use_fast_lstm
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError)
 
-# %% ../nbs/11_train.ipynb #97e61fe9
+# %% ../nbs/11_train.ipynb #697a8530
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     "How to optimise and report: DeepSpeech's training flags."
@@ -99,7 +99,7 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
                          f"--drop_source_layers (it freezes the layers a transfer keeps)")
     return _pick(CheckpointConfig, params)
 
-# %% ../nbs/11_train.ipynb #1d6650ba
+# %% ../nbs/11_train.ipynb #a922b343
 def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
     "Threads, GPU memory growth, seeds and float policy for this process."
     try:
@@ -137,7 +137,7 @@ def is_chief(strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
                                               and "chief" not in resolver.cluster_spec().as_dict())
 
-# %% ../nbs/11_train.ipynb #48d96169
+# %% ../nbs/11_train.ipynb #5ae54c8b
 def sparse_labels(labels, label_lengths) -> tf.SparseTensor:
     "Padded (batch, max_len) labels as a SparseTensor holding the first `label_lengths[i]` of row i."
     labels = tf.convert_to_tensor(labels, tf.int32)
@@ -160,61 +160,7 @@ def ctc_losses(logits,            # (batch, time, classes), blank last
                                       features_lengths, ignore_longer_outputs_than_inputs=True, time_major=False)
     return tf.where(features_lengths >= ctc_min_frames(labels, label_lengths), losses, np.inf)
 
-# %% ../nbs/11_train.ipynb #18d2d19a
-def lstm_sequence(xw,                # (T, batch, 4H) inputs already multiplied by the kernel, plus the bias
-                  recurrent_kernel,  # (H, 4H), gates in Keras' order i, f, c, o
-                  h0, c0):           # (batch, H) initial state
-    "LSTM over time-major projected inputs, with a hand-written gradient: (h for every step (T, batch, H), h_T, c_T)."
-    @tf.custom_gradient
-    def run(xw, u, h0, c0):
-        def step(carry, xw_t):
-            h, c = carry[0], carry[1]
-            i, f, g, o = tf.split(xw_t + tf.matmul(h, u), 4, axis=-1)
-            i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
-            c = f * c + i * g
-            tc = tf.tanh(c)
-            return o * tc, c, tf.concat([i, f, g, o], -1), tc
-        hs, cs, gates, tcs = tf.scan(step, xw, initializer=(h0, c0, tf.zeros_like(xw[0]), tf.zeros_like(c0)))
-
-        def grad(dhs, dh_last, dc_last):
-            def back(carry, inputs):   # one step backwards: d(pre-activations), and what flows to step t-1
-                dh_next, dc_next = carry[0], carry[1]
-                dh_t, gate, tc, c_prev = inputs
-                i, f, g, o = tf.split(gate, 4, axis=-1)
-                dh = dh_t + dh_next
-                dc = dh * o * (1 - tc * tc) + dc_next
-                dz = tf.concat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
-                                dh * tc * o * (1 - o)], -1)
-                return tf.matmul(dz, u, transpose_b=True), dc * f, dz
-            c_prev = tf.concat([c0[tf.newaxis], cs[:-1]], 0)
-            dh0, dc0, dzs = tf.scan(back, (dhs, gates, tcs, c_prev), reverse=True,
-                                    initializer=(dh_last, dc_last, tf.zeros_like(xw[0])))
-            h_prev = tf.concat([h0[tf.newaxis], hs[:-1]], 0)
-            width = tf.shape(u)[0]
-            du = tf.matmul(tf.reshape(h_prev, [-1, width]), tf.reshape(dzs, [-1, 4 * width]), transpose_a=True)
-            return dzs, du, dh0[0], dc0[0]
-        return (hs, hs[-1], cs[-1]), grad
-    return run(xw, recurrent_kernel, h0, c0)
-
-@keras.saving.register_keras_serializable(package="deepspeech_nb")
-class FastLSTM(keras.layers.LSTM):
-    "`keras.layers.LSTM` whose CPU path uses `lstm_sequence` (same weights; cuDNN on GPUs, Keras for masks/dropout)."
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        if (mask is not None or self.go_backwards or self.dropout or self.recurrent_dropout
-                or tf.config.list_logical_devices("GPU")):
-            return super().inner_loop(sequences, initial_state, mask, training)
-        cell, dtype = self.cell, sequences.dtype
-        xw = tf.einsum("btd,dk->tbk", sequences, tf.cast(cell.kernel, dtype)) + tf.cast(cell.bias, dtype)
-        hs, h, c = lstm_sequence(xw, tf.cast(cell.recurrent_kernel, dtype), initial_state[0], initial_state[1])
-        return h, tf.transpose(hs, [1, 0, 2]), [h, c]
-
-def use_fast_lstm(model: keras.Model) -> keras.Model:
-    "Switch the model's LSTM layer to `FastLSTM` in place (variables, names and checkpoints unchanged)."
-    lstm = model.get_layer("lstm")
-    if type(lstm) is keras.layers.LSTM: lstm.__class__ = FastLSTM
-    return model
-
-# %% ../nbs/11_train.ipynb #457da369
+# %% ../nbs/11_train.ipynb #bfd56943
 def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
     "Adam with DeepSpeech's hyper-parameters (loss-scaled under mixed precision)."
     adam = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.epsilon)
@@ -235,7 +181,7 @@ def set_learning_rate(optimizer, rate: float) -> None:
 def get_learning_rate(optimizer) -> float:
     return float(keras.ops.convert_to_numpy(getattr(optimizer, "inner_optimizer", optimizer).learning_rate))
 
-# %% ../nbs/11_train.ipynb #f3dbd976
+# %% ../nbs/11_train.ipynb #106cfa0b
 def apply_if(optimizer, grads, variables, ok) -> None:
     "Apply `grads` only where `ok` (a per-replica bool that is equal on all replicas); from replica context."
     def cross_replica(distribution, grads, ok):
@@ -271,7 +217,7 @@ def batch_signature(n_input: int) -> list:
     return [tf.TensorSpec([None, None, n_input], tf.float32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
-# %% ../nbs/11_train.ipynb #9c9683da
+# %% ../nbs/11_train.ipynb #506c2a9c
 def make_eval_step(model, n_input: int):
     "A `tf.function(batch) -> (logits, per-sample losses)` in inference mode."
     def step(features, features_lengths, labels, label_lengths):
@@ -283,7 +229,7 @@ def step_args(batch: dict) -> tuple:
     "The tensors of a pipeline batch that the steps take."
     return batch["features"], batch["features_lengths"], batch["labels"], batch["label_lengths"]
 
-# %% ../nbs/11_train.ipynb #49d766e0
+# %% ../nbs/11_train.ipynb #53f7805d
 @dataclasses.dataclass
 class EvalResult:
     "Corpus loss, WER and CER of a split, and one row per sample."
@@ -319,7 +265,7 @@ def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str 
     finite = [r["loss"] for r in rows if math.isfinite(r["loss"])]
     return EvalResult(float(np.mean(finite)) if finite else math.inf, corpus_wer(refs, hyps), corpus_cer(refs, hyps), rows)
 
-# %% ../nbs/11_train.ipynb #5f7db2dd
+# %% ../nbs/11_train.ipynb #4a99ab7d
 @dataclasses.dataclass(frozen=True)
 class EpochDecision:
     "What happens after an epoch's validation."
@@ -340,7 +286,7 @@ def after_validation(progress: ckpt.ProgressState, dev_loss: float, cfg: TrainCo
                                    dev_losses=progress.dev_losses + (dev_loss,))
     return progress, EpochDecision(improved, new_best, stop, reduce_lr)
 
-# %% ../nbs/11_train.ipynb #eaf6f13a
+# %% ../nbs/11_train.ipynb #955d81a4
 def _has_checkpoint(directory) -> bool:
     return bool(ckpt.list_checkpoints(directory, "last") or ckpt.list_checkpoints(directory, "best"))
 
@@ -369,7 +315,7 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
 
-# %% ../nbs/11_train.ipynb #b9b94841
+# %% ../nbs/11_train.ipynb #89e0434d
 class Saver:
     "Writes 'last' checkpoints on time and at epoch ends, 'best_dev' on a new best dev loss."
     def __init__(self, cfg: RunConfig, model, optimizer, chief: bool = True):
@@ -387,7 +333,7 @@ class Saver:
         "Save 'last' if --checkpoint_secs have passed since the previous save."
         if time.monotonic() - self.last_save >= self.cfg.checkpoint.checkpoint_secs: self.save(progress)
 
-# %% ../nbs/11_train.ipynb #86772ebb
+# %% ../nbs/11_train.ipynb #43464561
 def scalar_summary(tag: str, value: float, step: int) -> None:
     "A TensorBoard scalar, written without importing TensorBoard (only viewing it needs the package)."
     from tensorflow.core.framework import summary_pb2
@@ -448,7 +394,7 @@ def plot_metrics(metrics: list, path=None):
     fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/11_train.ipynb #db368409
+# %% ../nbs/11_train.ipynb #bf784f2f
 @dataclasses.dataclass
 class EpochStats:
     "What one training epoch did."
@@ -498,7 +444,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     extra = {k: v for k, v in progress.extra.items() if k != "epoch_stats"}
     return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
-# %% ../nbs/11_train.ipynb #bde0c667
+# %% ../nbs/11_train.ipynb #7f601f39
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -591,7 +537,7 @@ class TrainContext:
 
     def close(self): self.source.close()
 
-# %% ../nbs/11_train.ipynb #5e92bc79
+# %% ../nbs/11_train.ipynb #e362510a
 def check_largest_batch(ctx: TrainContext) -> None:
     "Run the largest planned batch forward and backward (no update); turn an out-of-memory error into advice."
     plan = ctx.plan(0)
@@ -607,7 +553,7 @@ def check_largest_batch(ctx: TrainContext) -> None:
                           f"fit in memory: lower --train_batch_size (now {ctx.batch_size}) or --n_hidden, or drop the "
                           f"longest samples from --train_files. ({e.message.splitlines()[0]})") from None
 
-# %% ../nbs/11_train.ipynb #e7e231e5
+# %% ../nbs/11_train.ipynb #cbdb9c59
 def freeze_for_epoch(ctx, epoch: int) -> tuple:  # the layers frozen during `epoch`
     "Freeze the layers a transfer kept while `epoch` < --freeze_source_layers; retrace the train step on a change."
     from deepspeech_nb import transfer
@@ -621,7 +567,7 @@ def freeze_for_epoch(ctx, epoch: int) -> tuple:  # the layers frozen during `epo
                                           if frozen else "all layers train"))
     return frozen
 
-# %% ../nbs/11_train.ipynb #0debc0a0
+# %% ../nbs/11_train.ipynb #7759c009
 def load_data(cfg: RunConfig, log=print):
     "(train split, dev split or None, metrics split or None), checked."
     d, v = cfg.data, cfg.data.normalize_sample_rate
@@ -701,7 +647,7 @@ def format_epoch(epoch, epochs, stats: EpochStats, dev, decision) -> str:
     if dev: line += f" | dev loss {dev.loss:.3f} WER {dev.wer:.3f} CER {dev.cer:.3f}" + (" (best)" if decision.new_best else "")
     return line
 
-# %% ../nbs/11_train.ipynb #f721c8e5
+# %% ../nbs/11_train.ipynb #534a8449
 def test_report(cfg: RunConfig, result: EvalResult):
     "Lesson 13's report of a test result: DeepSpeech's best/median/worst text and --test_output_file JSON."
     rows = result.rows
@@ -726,7 +672,7 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     if cfg.train.test_output_file: write_test_output(test_report(cfg, result), cfg.train.test_output_file)
     return result
 
-# %% ../nbs/11_train.ipynb #0ec35d4e
+# %% ../nbs/11_train.ipynb #7299a9de
 def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     "Greedy transcript of the audio file `path` by the `--load_evaluate` checkpoint of `directory`."
     from deepspeech_nb.audio import load_audio
@@ -738,7 +684,7 @@ def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     feats = audio_to_features(load_audio(path, cfg.features.audio_sample_rate), cfg.features)
     return greedy_decode(model(feats[tf.newaxis], training=False)[0].numpy(), cfg.alphabet)
 
-# %% ../nbs/11_train.ipynb #bc43aa26
+# %% ../nbs/11_train.ipynb #ef83b3c4
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
@@ -764,7 +710,7 @@ def train_from_params(**params) -> dict:
     "`train` from flag-named keyword arguments (the papermill notebook's path): `train_from_params(epochs=3, ...)`."
     return train(configs_from_params(params))
 
-# %% ../nbs/11_train.ipynb #68dfd4d8
+# %% ../nbs/11_train.ipynb #3358fe9c
 def main_train(argv: list[str]) -> int:
     "`deepspeech-nb train --train_files ... [--dev_files ...] [--test_files ...] [flags]`: DeepSpeech.py."
     if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv): print(help_text(full=False)); return 0
