@@ -16,15 +16,15 @@ __all__ = ['TF1_POINTER_FILES', 'TRAINING_STATE', 'KERAS_GATES', 'BLOCK_GATES', 
            'run_alphabet', 'checkpoint_alphabet', 'TransferError', 'check_fine_tune', 'TransferReport',
            'transfer_layers', 'transfer_weights', 'set_trainable', 'frozen_layers']
 
-# %% ../nbs/16_transfer.ipynb #2f6aa6b0
+# %% ../nbs/16_transfer.ipynb #41f08001
 import argparse, dataclasses, os, re, shutil, sys
 from pathlib import Path
 
-# %% ../nbs/16_transfer.ipynb #31b87901
+# %% ../nbs/16_transfer.ipynb #ca76878c
 import numpy as np
 import tensorflow as tf
 
-# %% ../nbs/16_transfer.ipynb #e42ac006
+# %% ../nbs/16_transfer.ipynb #24e96ab8
 from .checkpoints import (CheckpointError, ProgressState, checkpoint_meta, list_checkpoints,
                                        read_checkpoint_meta, restore_partial, save_checkpoint, write_checkpoint_meta)
 from .checkpoints import drop_source_layers as layers_dropped_by
@@ -32,7 +32,7 @@ from .features import FeatureConfig
 from .model import ModelConfig, build_model
 from .text import Alphabet, UTF8Alphabet, load_alphabet
 
-# %% ../nbs/16_transfer.ipynb #2266dd7b
+# %% ../nbs/16_transfer.ipynb #d575b148
 class DeepSpeechCheckpointError(CheckpointError):
     "A DeepSpeech 0.9 (TF1) checkpoint that cannot be found, read or converted; the message says what to do."
 
@@ -63,7 +63,7 @@ def tf1_checkpoint_prefix(path) -> str | None:
     indexes = sorted(path.glob("*.index"), key=lambda p: (p.name.startswith("best_dev"), _step(p)))
     return str(indexes[-1])[:-len(".index")] if indexes else None
 
-# %% ../nbs/16_transfer.ipynb #91d853a2
+# %% ../nbs/16_transfer.ipynb #7cf9b7fa
 def _tensor_names(prefix: str) -> dict:
     "Tensor name -> shape of the checkpoint at `prefix`, with a clear error when it cannot be read."
     try: return tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
@@ -77,7 +77,7 @@ def is_deepspeech_tf1_checkpoint(path) -> bool:
     try: return "layer_1/weights" in _tensor_names(prefix)
     except DeepSpeechCheckpointError: return False
 
-# %% ../nbs/16_transfer.ipynb #a3e1b192
+# %% ../nbs/16_transfer.ipynb #dbb64742
 def write_tf1_checkpoint(folder,                  # created if needed
                          tensors: dict,           # name -> np.ndarray
                          step: int = 1,           # the global step in the file name, as DeepSpeech's Saver did
@@ -93,7 +93,7 @@ def write_tf1_checkpoint(folder,                  # created if needed
     (folder / pointer).write_text(f'model_checkpoint_path: "{prefix.name}"\nall_model_checkpoint_paths: "{prefix.name}"\n')
     return str(prefix)
 
-# %% ../nbs/16_transfer.ipynb #aea568fb
+# %% ../nbs/16_transfer.ipynb #6f7a037c
 KERAS_GATES = "ifco"  # keras.layers.LSTM and cuDNN: input, forget, cell candidate, output
 BLOCK_GATES = "icfo"  # TF1 LSTMBlockFusedCell and LSTMCell: input, cell candidate, forget, output
 
@@ -113,7 +113,7 @@ def lstm_from_block(kernel: np.ndarray,   # (n_in + n, 4n) gates i, c, f, o
     b[n:2 * n] += forget_bias
     return [k[:-n], k[-n:], b]
 
-# %% ../nbs/16_transfer.ipynb #9e1abd9c
+# %% ../nbs/16_transfer.ipynb #eab3b83a
 def cudnn_lstm_size(n_input: int, n: int) -> int:
     "Length of cuDNN's opaque buffer for one LSTM layer: 4 input and 4 recurrent matrices, 8 bias vectors."
     return 4 * n * n_input + 4 * n * n + 8 * n
@@ -140,7 +140,7 @@ def lstm_from_cudnn(opaque: np.ndarray, n_input: int, n: int) -> list[np.ndarray
     side_by_side = lambda m: np.concatenate(list(m.transpose(0, 2, 1)), axis=1)   # (4, n, k) -> (k, 4n)
     return [side_by_side(p["W"]), side_by_side(p["R"]), (p["b_W"] + p["b_R"]).reshape(-1)]
 
-# %% ../nbs/16_transfer.ipynb #1ac3b08e
+# %% ../nbs/16_transfer.ipynb #0bf1a530
 LSTM_BLOCK_CELLS = {  # name of the TF1 cell scope -> forget_bias it was built with (added at run time)
     "cudnn_compatible_lstm_cell": 0.0,   # DeepSpeech 0.6-0.9 (LSTMBlockFusedCell/LSTMCell(forget_bias=0), CudnnLSTM's saver)
     "lstm_fused_cell": 1.0,              # DeepSpeech 0.5 and earlier: LSTMBlockFusedCell's default
@@ -163,7 +163,7 @@ class TF1Checkpoint:
     forget_bias: float        # added to the forget gate at run time by TF1 ("block" layout only)
     global_step: int | None   # training step the checkpoint was saved at
 
-# %% ../nbs/16_transfer.ipynb #8ce3a17f
+# %% ../nbs/16_transfer.ipynb #b7b06a08
 def _find_lstm(tensors: dict, prefix: str) -> tuple[str, tuple, float]:
     "(layout, tensor names, forget bias) of the LSTM in `tensors`; the canonical tensors win over cuDNN's buffer."
     for cell, forget_bias in LSTM_BLOCK_CELLS.items():
@@ -181,7 +181,7 @@ def _expect(tensors: dict, name: str, shape: tuple, prefix: str):
         raise DeepSpeechCheckpointError(f"{prefix}: tensor {name} has shape {tuple(tensors[name].shape)}, expected "
                                         f"{tuple(shape)} for a DeepSpeech model of this geometry")
 
-# %% ../nbs/16_transfer.ipynb #30462aba
+# %% ../nbs/16_transfer.ipynb #d5ada936
 def _check_shapes(t: dict, n_window: int, n: int, n_classes: int, layout: str, names: tuple, layer_norm: bool, prefix: str):
     "Check every model tensor against the geometry read from layer_1 and layer_6."
     inputs = {"layer_1": n_window, "layer_2": n, "layer_3": n, "layer_5": n, "layer_6": n}
@@ -193,7 +193,7 @@ def _check_shapes(t: dict, n_window: int, n: int, n_classes: int, layout: str, n
     if layout == "block": _expect(t, names[0], (2 * n, 4 * n), prefix); _expect(t, names[1], (4 * n,), prefix)
     else: _expect(t, names[0], (cudnn_lstm_size(n, n),), prefix)
 
-# %% ../nbs/16_transfer.ipynb #c16881c6
+# %% ../nbs/16_transfer.ipynb #478fa9e5
 def read_tf1_checkpoint(path,                         # a folder with a pointer file, or a prefix
                         forget_bias: float | None = None  # override the forget bias the LSTM's name implies
                        ) -> TF1Checkpoint:
@@ -219,7 +219,7 @@ def read_tf1_checkpoint(path,                         # a folder with a pointer 
     return TF1Checkpoint(prefix, t, int(n_window), int(n), int(t["layer_6/bias"].shape[0]), layer_norm,
                          layout, lstm_names, forget_bias, step)
 
-# %% ../nbs/16_transfer.ipynb #6368b01b
+# %% ../nbs/16_transfer.ipynb #4e5ab14c
 _BLOCK_NAMES = {"fused": "lstm_fused_cell", "compatible": "cudnn_lstm/rnn/multi_rnn_cell/cell_0/cudnn_compatible_lstm_cell"}
 
 def fake_deepspeech_tensors(n_hidden: int = 16, n_classes: int = 29, n_window: int = 494,
@@ -247,7 +247,7 @@ def fake_deepspeech_tensors(n_hidden: int = 16, n_classes: int = 29, n_window: i
              beta1_power=np.float32(0.5), beta2_power=np.float32(0.9))
     return t
 
-# %% ../nbs/16_transfer.ipynb #aa9556c0
+# %% ../nbs/16_transfer.ipynb #9ca1243c
 def _clipped_relu(x, clip): return np.minimum(np.maximum(x, 0.0), clip)
 def _sigmoid(x): return 1.0 / (1.0 + np.exp(-x))
 
@@ -263,7 +263,7 @@ def _tf1_dense(x, t: dict, layer: str, relu_clip: float) -> np.ndarray:
     mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
     return (x - mean) / np.sqrt(var + 1e-12) * t[f"{layer}/LayerNorm/gamma"] + t[f"{layer}/LayerNorm/beta"]
 
-# %% ../nbs/16_transfer.ipynb #6576f66d
+# %% ../nbs/16_transfer.ipynb #124ed96a
 def _cudnn_step(buffer: np.ndarray, n_input: int, n: int):
     "Gate pre-activations from cuDNN's buffer: W x + R h + b_W + b_R per gate, pieces found by walking offsets."
     mats, offset = [], 0
@@ -290,7 +290,7 @@ def tf1_lstm(ckpt: TF1Checkpoint, x: np.ndarray) -> np.ndarray:  # (time, n_hidd
         out.append(h)
     return np.stack(out)
 
-# %% ../nbs/16_transfer.ipynb #384f6236
+# %% ../nbs/16_transfer.ipynb #a44e7c2b
 def tf1_reference_logits(ckpt: TF1Checkpoint,
                          feats: np.ndarray,        # (time, n_input) MFCC features of one utterance
                          n_context: int = 9,       # DeepSpeech's context frames per side
@@ -303,7 +303,7 @@ def tf1_reference_logits(ckpt: TF1Checkpoint,
     x = _tf1_dense(tf1_lstm(ckpt, x), t, "layer_5", relu_clip)
     return x @ t["layer_6/weights"] + t["layer_6/bias"]
 
-# %% ../nbs/16_transfer.ipynb #a437823c
+# %% ../nbs/16_transfer.ipynb #ec7b4253
 def keras_weights(ckpt: TF1Checkpoint) -> dict:  # layer name -> list of np.float32 arrays, in Keras' order
     "The checkpoint's weights in the layout of our model's layers (`layer_1` ... `layer_6`, `lstm`, `layer_N_norm`)."
     t = ckpt.tensors
@@ -315,7 +315,7 @@ def keras_weights(ckpt: TF1Checkpoint) -> dict:  # layer name -> list of np.floa
             weights[f"{layer}_norm"] = [t[f"{layer}/LayerNorm/gamma"], t[f"{layer}/LayerNorm/beta"]]
     return {name: [np.asarray(w, np.float32) for w in ws] for name, ws in weights.items()}
 
-# %% ../nbs/16_transfer.ipynb #13c2ba83
+# %% ../nbs/16_transfer.ipynb #9033d3ca
 def model_config_from_tf1(ckpt: TF1Checkpoint, n_input: int = 26, n_context: int = 9, **model_kwargs) -> ModelConfig:
     "The `ModelConfig` of the checkpoint's geometry (dropout etc. from `model_kwargs`)."
     if n_input * (2 * n_context + 1) != ckpt.n_window:
@@ -332,14 +332,14 @@ def model_from_tf1(ckpt: TF1Checkpoint, n_input: int = 26, n_context: int = 9, *
     for name, weights in keras_weights(ckpt).items(): model.get_layer(name).set_weights(weights)
     return model, cfg
 
-# %% ../nbs/16_transfer.ipynb #d1f4ccb8
+# %% ../nbs/16_transfer.ipynb #7ab082d9
 def verify_import(model, ckpt: TF1Checkpoint, cfg: ModelConfig, frames: int = 50, seed: int = 0) -> float:
     "Largest |logit difference| between the Keras model and the numpy TF1 reference on random features."
     feats = 3 * np.random.default_rng(seed).normal(size=(frames, cfg.n_input)).astype(np.float32)
     ours = np.asarray(model(feats[np.newaxis], training=False))[0]
     return float(np.abs(ours - tf1_reference_logits(ckpt, feats, cfg.n_context, cfg.relu_clip)).max())
 
-# %% ../nbs/16_transfer.ipynb #f4e4c85e
+# %% ../nbs/16_transfer.ipynb #8553b820
 def read_deepspeech_flags(folder) -> dict:
     "The `--name=value` lines of DeepSpeech's `flags.txt` beside a checkpoint, as a dict of strings ({} if none)."
     path = Path(folder) / "flags.txt"
@@ -356,7 +356,7 @@ def feature_config_from_flags(flags: dict, n_input: int = 26, n_context: int = 9
     names = ("audio_sample_rate", "feature_win_len", "feature_win_step")
     return FeatureConfig(n_input=n_input, n_context=n_context, **{k: _number(flags[k]) for k in names if k in flags})
 
-# %% ../nbs/16_transfer.ipynb #07ed3ccc
+# %% ../nbs/16_transfer.ipynb #30d01735
 def source_alphabet(ckpt: TF1Checkpoint, alphabet=None):  # -> Alphabet | UTF8Alphabet | None
     "The alphabet of the checkpoint's output layer: `alphabet`, alphabet.txt beside it, bytes mode (256), English (29), else None."
     beside = Path(ckpt.prefix).parent / "alphabet.txt"
@@ -371,7 +371,7 @@ def source_alphabet(ckpt: TF1Checkpoint, alphabet=None):  # -> Alphabet | UTF8Al
             f"or import without one and use --drop_source_layers 1 to train a new output layer for your alphabet")
     return alphabet
 
-# %% ../nbs/16_transfer.ipynb #4e7d4e82
+# %% ../nbs/16_transfer.ipynb #d880541d
 @dataclasses.dataclass(frozen=True)
 class ImportReport:
     "What `import_deepspeech_checkpoint` read and wrote."
@@ -388,7 +388,7 @@ class ImportReport:
         return (f"imported {self.source} (step {self.global_step}) into {self.destination}\n  n_hidden {self.model.n_hidden}, "
                 f"n_classes {self.model.n_classes}, LSTM from {self.lstm}\n  alphabet: {self.alphabet}\n  {diff}")
 
-# %% ../nbs/16_transfer.ipynb #584bdefa
+# %% ../nbs/16_transfer.ipynb #8b34cd0d
 def _describe_lstm(ckpt: TF1Checkpoint) -> str:
     if ckpt.lstm_layout == "cudnn": return f"{CUDNN_OPAQUE} (cuDNN layout, input and recurrent biases summed)"
     return f"{ckpt.lstm_names[0]} + bias (gates i,c,f,o; forget bias {ckpt.forget_bias:g} folded in)"
@@ -420,7 +420,7 @@ def import_deepspeech_checkpoint(src,                     # TF1 checkpoint folde
     return ImportReport(ckpt.prefix, written, cfg, _describe_lstm(ckpt), repr(alphabet) if alphabet else "unknown",
                         ckpt.global_step, diff)
 
-# %% ../nbs/16_transfer.ipynb #f47910c5
+# %% ../nbs/16_transfer.ipynb #1cf6f22d
 def main_import_deepspeech_checkpoint(argv: list[str]) -> int:
     "`deepspeech-nb import-deepspeech-checkpoint SRC DEST`: convert a DeepSpeech 0.9 (TF1) checkpoint to deepspeech_nb."
     p = argparse.ArgumentParser(prog="deepspeech-nb import-deepspeech-checkpoint", description=main_import_deepspeech_checkpoint.__doc__)
@@ -441,7 +441,7 @@ def main_import_deepspeech_checkpoint(argv: list[str]) -> int:
         print(f"deepspeech-nb import-deepspeech-checkpoint: {e}", file=sys.stderr); return 2
     return 0
 
-# %% ../nbs/16_transfer.ipynb #89298256
+# %% ../nbs/16_transfer.ipynb #2a09dcfe
 IMPORT_FOLDER = "imported_deepspeech_tf1"
 
 def _source_stamp(prefix: str) -> str:
@@ -479,7 +479,7 @@ def resolve_load_dir(load_dir,             # --load_checkpoint_dir (or --checkpo
     log(f"DeepSpeech TF1 checkpoint found in {load_dir}: {report}")
     return str(cache)
 
-# %% ../nbs/16_transfer.ipynb #7b2a8811
+# %% ../nbs/16_transfer.ipynb #4d88dea1
 def alphabet_from_meta(meta: dict | None):  # -> Alphabet | UTF8Alphabet | None
     "The alphabet a checkpoint's `flags.json` records (None when it records none)."
     recorded = (meta or {}).get("alphabet")
@@ -507,7 +507,7 @@ def checkpoint_alphabet(folder):  # -> Alphabet | UTF8Alphabet | None
     if beside.is_file() and Alphabet(beside).size + 1 == n_classes: return Alphabet(beside)
     return UTF8Alphabet() if n_classes == 256 else load_alphabet(None) if n_classes == 29 else None
 
-# %% ../nbs/16_transfer.ipynb #f60b7a68
+# %% ../nbs/16_transfer.ipynb #83e96863
 class TransferError(CheckpointError):
     "A fine-tuning or transfer-learning request that cannot work; the message says what to do instead."
 
@@ -536,7 +536,7 @@ def check_fine_tune(load_dir, alphabet, model_cfg: ModelConfig | None = None):
                             f"--load_checkpoint_dir {load_dir} --save_checkpoint_dir NEW_FOLDER --alphabet_config_path "
                             f"YOUR_ALPHABET (a UTF-8 bytes model can be fine-tuned on any alphabet's data)")
 
-# %% ../nbs/16_transfer.ipynb #8828c75a
+# %% ../nbs/16_transfer.ipynb #6d01e25f
 @dataclasses.dataclass(frozen=True)
 class TransferReport:
     "What `transfer_weights` did."
@@ -555,7 +555,7 @@ def transfer_layers(n: int) -> tuple[tuple, tuple]:  # (kept, dropped) layer nam
     dropped = layers_dropped_by(n)
     return tuple(l for l in ("layer_1", "layer_2", "layer_3", "lstm", "layer_5", "layer_6") if l not in dropped), dropped
 
-# %% ../nbs/16_transfer.ipynb #4d628518
+# %% ../nbs/16_transfer.ipynb #880ec979
 def transfer_weights(model,                       # the new model, freshly initialised, output sized for the new alphabet
                      model_cfg: ModelConfig,      # its configuration
                      load_dir,                    # --load_checkpoint_dir: ours or a DeepSpeech TF1 checkpoint
