@@ -22,17 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from deepspeech_nb.audio import SAMPLE_RATE, load_audio, write_wav
-from deepspeech_nb.augment import apply_sample_augmentations, parse_augmentations
+from deepspeech_nb.augment import GUIDE_ALL_AUGMENTATIONS, apply_sample_augmentations, parse_augmentations
 from deepspeech_nb.core import data_path
 from deepspeech_nb.samples import write_csv
 
-SEED_EXAMPLE = ["overlay[p=0.5,source={noise},layers=1,snr=50:20~10]",
-                "overlay[p=0.2,source={voices},layers=10:6,snr=50:20~10]",
-                "reverb[p=0.1,delay=50.0~30.0,decay=10.0:2.0~1.0]",
-                "gaps[p=0.05,n=1:3~2,size=10:100]",
-                "resample[p=0.1,rate=12000:8000~4000]",
-                "codec[p=0.1,bitrate=48000:16000]",
-                "volume[p=0.1,dbfs=-10:-40]"]
 _WORKER = {}
 
 
@@ -111,7 +104,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         wavs, noise, voices = make_data(Path(tmp), args.seconds, args.samples)
-        seed_specs = [s.format(noise=noise, voices=voices) for s in SEED_EXAMPLE]
+        seed_specs = [s.format(noise=noise, voices=voices) for s in GUIDE_ALL_AUGMENTATIONS]
         always = [s.replace(s[s.index("[p="):s.index(",")], "[p=1.0") for s in seed_specs]
         rates = {"guide's example (its p values)": augmentation_rate(wavs, seed_specs, args.jobs),
                  "every augmentation, p=1": augmentation_rate(wavs, always, args.jobs)}

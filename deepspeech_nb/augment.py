@@ -6,42 +6,42 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/augment.html.md"""
 
 # %% auto #0
 __all__ = ['PEAK_TO_SINE_RMS_DB', 'COMB_PRIMES', 'MIN_COMB_DELAY', 'MIN_RESAMPLE_RATE', 'OPUS_BITRATES', 'DOMAINS',
-           'AUGMENTATIONS', 'SPEC_RE', 'PLAYERS', 'GAP_SECONDS', 'AugmentationError', 'ValueRange', 'parse_value_range',
-           'pick_value_from_range', 'tf_pick_value_from_range', 'augmentation_clock', 'gain_db_to_ratio', 'max_dbfs',
-           'rms', 'normalize_audio', 'format_value_range', 'Augmentation', 'SampleAugmentation', 'Overlay',
-           'comb_filter', 'Reverb', 'Gaps', 'fit_length', 'Resample', 'Codec', 'Volume', 'GraphContext',
-           'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'FrequencyMask', 'TimeMask', 'Dropout', 'Add', 'Multiply',
-           'SpeedUp', 'parameter_names', 'parse_augmentation', 'parse_augmentations', 'apply_sample_augmentations',
-           'augment_samples', 'apply_graph_augmentations', 'AugmentConfig', 'config_from_params', 'find_player',
-           'sound_device_available', 'playback_problem', 'main_play']
+           'AUGMENTATIONS', 'SPEC_RE', 'GUIDE_ALL_AUGMENTATIONS', 'PLAYERS', 'GAP_SECONDS', 'AugmentationError',
+           'ValueRange', 'parse_value_range', 'pick_value_from_range', 'tf_pick_value_from_range', 'augmentation_clock',
+           'gain_db_to_ratio', 'max_dbfs', 'rms', 'normalize_audio', 'format_value_range', 'Augmentation',
+           'SampleAugmentation', 'Overlay', 'comb_filter', 'Reverb', 'Gaps', 'fit_length', 'Resample', 'Codec',
+           'Volume', 'GraphContext', 'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'FrequencyMask', 'TimeMask',
+           'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names', 'parse_augmentation', 'parse_augmentations',
+           'apply_sample_augmentations', 'augment_samples', 'apply_graph_augmentations', 'AugmentConfig',
+           'config_from_params', 'find_player', 'sound_device_available', 'playback_problem', 'main_play']
 
-# %% ../nbs/06_augment.ipynb #a56ac322
+# %% ../nbs/06_augment.ipynb #5546ef25
 import argparse, importlib, math, os, re, shutil, subprocess, sys, tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar, NamedTuple
 import numpy as np
 
-# %% ../nbs/06_augment.ipynb #a3c95380
+# %% ../nbs/06_augment.ipynb #956dd688
 from .audio import SAMPLE_RATE, load_audio, opus_decode, opus_encode, resample, wav_bytes, write_wav
 
-# %% ../nbs/06_augment.ipynb #b44b45cc
+# %% ../nbs/06_augment.ipynb #e483a410
 def _tf():
     "TensorFlow, imported on first use: sample-domain workers and `deepspeech-nb play` never load it."
     return importlib.import_module("tensorflow")  # not an `import` statement: AutoGraph cannot convert those
 
-# %% ../nbs/06_augment.ipynb #7db8a80f
+# %% ../nbs/06_augment.ipynb #6200e418
 class AugmentationError(ValueError):
     "A bad `--augment` spec or augmentation parameter; the message names the spec, the parameter and the fix."
 
-# %% ../nbs/06_augment.ipynb #3de46988
+# %% ../nbs/06_augment.ipynb #f7f117de
 class ValueRange(NamedTuple):
     "A parameter value that moves from `start` to `end` over training, randomised within ±`r`."
     start: float | int  # value at clock 0.0
     end: float | int    # value at clock 1.0
     r: float | int      # radius of the uniform random spread around the current value
 
-# %% ../nbs/06_augment.ipynb #4e1fced4
+# %% ../nbs/06_augment.ipynb #6be749a1
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _RANGE_RE = re.compile(rf"^(?P<start>{_NUMBER})(?::(?P<end>{_NUMBER}))?(?:~(?P<r>{_NUMBER}))?$")
 
@@ -53,7 +53,7 @@ def _cast_number(value, value_type):
         return int(number)
     return number
 
-# %% ../nbs/06_augment.ipynb #a7256424
+# %% ../nbs/06_augment.ipynb #96e31cfe
 def parse_value_range(value,           # 'v', 'v~r', 'a:b', 'a:b~r', a number, (start, end) or (start, end, r)
                       value_type=float # int or float: the type of all three fields
                      ) -> ValueRange:
@@ -74,7 +74,7 @@ def parse_value_range(value,           # 'v', 'v~r', 'a:b', 'a:b~r', a number, (
     try: return ValueRange(*(_cast_number(v, value_type) for v in (start, end, r)))
     except (TypeError, ValueError) as e: raise AugmentationError(f"value range {value!r}: {e}") from None
 
-# %% ../nbs/06_augment.ipynb #5ee7d8d2
+# %% ../nbs/06_augment.ipynb #3195a101
 def pick_value_from_range(value_range: ValueRange, # the parameter's range
                           clock: float,            # training position, 0.0 (start) .. 1.0 (end); clipped
                           rng: np.random.Generator | None = None # random source (default: a fresh one)
@@ -88,7 +88,7 @@ def pick_value_from_range(value_range: ValueRange, # the parameter's range
     if isinstance(value_range.start, (int, np.integer)): return int(round(value))
     return float(value)
 
-# %% ../nbs/06_augment.ipynb #52293bcb
+# %% ../nbs/06_augment.ipynb #552688c2
 def tf_pick_value_from_range(value_range: ValueRange, # the parameter's range
                              clock,                   # scalar float tensor, 0.0 .. 1.0 (clipped)
                              seed,                    # shape (2,) int tensor for tf.random.stateless_uniform
@@ -103,7 +103,7 @@ def tf_pick_value_from_range(value_range: ValueRange, # the parameter's range
     if isinstance(value_range.start, (int, np.integer)): return tf.cast(tf.round(value), tf.int32)
     return value
 
-# %% ../nbs/06_augment.ipynb #1fd105dd
+# %% ../nbs/06_augment.ipynb #56bfde79
 def augmentation_clock(pass_index: int,  # 0-based pass over the training set (epoch × N + repetition)
                        sample_index: int,# 0-based position of the sample within the pass
                        n_samples: int,   # samples in one pass over the training set
@@ -113,7 +113,7 @@ def augmentation_clock(pass_index: int,  # 0-based pass over the training set (e
     total = n_samples * n_passes
     return 0.0 if total <= 1 else min(1.0, (pass_index * n_samples + sample_index) / (total - 1))
 
-# %% ../nbs/06_augment.ipynb #2c042d78
+# %% ../nbs/06_augment.ipynb #e99d5ea4
 PEAK_TO_SINE_RMS_DB = 3.0103  # 20·log10(√2): a sine with peak 1 has RMS 1/√2, i.e. 0 dBFS
 
 def gain_db_to_ratio(gain_db: float) -> float:
@@ -130,7 +130,7 @@ def rms(audio: np.ndarray) -> float:
     "Root mean square of `audio` (0.0 when empty)."
     return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if len(audio) else 0.0
 
-# %% ../nbs/06_augment.ipynb #da4949df
+# %% ../nbs/06_augment.ipynb #408887ff
 def normalize_audio(audio: np.ndarray, # (samples,) float
                     dbfs: float = PEAK_TO_SINE_RMS_DB # target peak level, see `max_dbfs`
                    ) -> np.ndarray:    # (samples,) float32 clipped to [-1, 1]
@@ -139,7 +139,7 @@ def normalize_audio(audio: np.ndarray, # (samples,) float
     scaled = np.asarray(audio, np.float64) * gain_db_to_ratio(dbfs - max_dbfs(audio))
     return np.clip(scaled, -1.0, 1.0).astype(np.float32)
 
-# %% ../nbs/06_augment.ipynb #2c3dff76
+# %% ../nbs/06_augment.ipynb #52f376f7
 def _range(default, value_type=float):
     "Dataclass field for a numeric parameter: accepts every `parse_value_range` form, stores a `ValueRange`."
     return field(default=parse_value_range(default, value_type), metadata={"value_type": value_type})
@@ -153,7 +153,7 @@ def format_value_range(value_range: ValueRange) -> str:
     text = f"{value_range.start}" if value_range.start == value_range.end else f"{value_range.start}:{value_range.end}"
     return text + (f"~{value_range.r}" if value_range.r else "")
 
-# %% ../nbs/06_augment.ipynb #0b9ccf18
+# %% ../nbs/06_augment.ipynb #61633ffe
 @dataclass
 class Augmentation:
     "Base of all augmentations: `p` is the probability (0.0 never .. 1.0 always) that a sample gets it."
@@ -181,7 +181,7 @@ class Augmentation:
         def text(v): return format_value_range(v) if isinstance(v, ValueRange) else str(v)
         return f"{self.name}[" + ",".join(f"{f.name}={text(getattr(self, f.name))}" for f in fields(self)) + "]"
 
-# %% ../nbs/06_augment.ipynb #9aaeea45
+# %% ../nbs/06_augment.ipynb #0e25ed9a
 @dataclass
 class SampleAugmentation(Augmentation):
     "Works on raw audio with numpy, inside the pipeline's decoding workers, before any feature cache."
@@ -194,7 +194,7 @@ class SampleAugmentation(Augmentation):
         "The augmented audio (never modifies `audio` in place)."
         raise NotImplementedError
 
-# %% ../nbs/06_augment.ipynb #097737ce
+# %% ../nbs/06_augment.ipynb #c72cb202
 @dataclass
 class Overlay(SampleAugmentation):
     "Layer audio from another sample collection under the sample at a signal-to-noise ratio."
@@ -218,7 +218,7 @@ class Overlay(SampleAugmentation):
     def __getstate__(self): return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
     def __setstate__(self, state): self.__dict__.update(state); self._reset()
 
-# %% ../nbs/06_augment.ipynb #17336f34
+# %% ../nbs/06_augment.ipynb #eed7faa8
 def _overlay_next_audio(self: Overlay, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
     "The next source sample's audio at `sample_rate`, cycling through the collection from a random start."
     if self._collection is None:
@@ -242,7 +242,7 @@ def _overlay_layer(self: Overlay, n: int, sample_rate: int, rng: np.random.Gener
         offset += len(chunk)
     return layer
 
-# %% ../nbs/06_augment.ipynb #0bb62b3f
+# %% ../nbs/06_augment.ipynb #f59ba0ac
 def _overlay_apply(self: Overlay, audio, sample_rate, clock, rng):
     "Mix `layers` stitched layers under `audio` at `snr` dB (mean power), then restore the original peak level."
     n_layers = max(0, pick_value_from_range(self.layers, clock, rng))
@@ -255,7 +255,7 @@ def _overlay_apply(self: Overlay, audio, sample_rate, clock, rng):
 
 Overlay.apply = _overlay_apply
 
-# %% ../nbs/06_augment.ipynb #f0c4bc89
+# %% ../nbs/06_augment.ipynb #45bd06ad
 COMB_PRIMES = (17, 19, 23, 29, 31)  # comb delays in these ratios: echoes of different combs rarely coincide
 MIN_COMB_DELAY = 16                 # samples; keeps the block recursion below fast and the delay non-zero
 
@@ -270,7 +270,7 @@ def comb_filter(audio: np.ndarray, # (samples,) float
         out[start:stop] += gain * out[start - delay:stop - delay]
     return out
 
-# %% ../nbs/06_augment.ipynb #02c69be4
+# %% ../nbs/06_augment.ipynb #480e2aed
 @dataclass
 class Reverb(SampleAugmentation):
     "Simplified Schroeder reverberation: five feedback comb filters, no all-pass stage."
@@ -287,7 +287,7 @@ class Reverb(SampleAugmentation):
             wet += comb_filter(audio, n_delay, gain)
         return normalize_audio(wet, max_dbfs(audio))
 
-# %% ../nbs/06_augment.ipynb #504fa03c
+# %% ../nbs/06_augment.ipynb #e220c87e
 def _gap_starts(length: int, sizes: list[int], rng: np.random.Generator) -> list[int]:
     "Random starts for intervals of `sizes` in `length` samples, in order, never overlapping or touching."
     while sizes and sum(sizes) + len(sizes) - 1 > length: sizes = sizes[:-1]   # too short: drop gaps
@@ -295,7 +295,7 @@ def _gap_starts(length: int, sizes: list[int], rng: np.random.Generator) -> list
     offsets = np.sort(rng.integers(0, slack + 1, size=len(sizes)))
     return [int(offsets[i]) + sum(sizes[:i]) + i for i in range(len(sizes))]
 
-# %% ../nbs/06_augment.ipynb #687a3097
+# %% ../nbs/06_augment.ipynb #f5e75dc8
 @dataclass
 class Gaps(SampleAugmentation):
     "Silence `n` intervals of `size` ms at random, non-overlapping positions (DeepSpeech 0.9: `time_mask[domain=signal]`)."
@@ -310,7 +310,7 @@ class Gaps(SampleAugmentation):
         for start, size in zip(_gap_starts(len(out), sizes, rng), sizes): out[start:start + size] = 0.0
         return out
 
-# %% ../nbs/06_augment.ipynb #e056a372
+# %% ../nbs/06_augment.ipynb #00c94fa9
 def fit_length(audio:np.ndarray, # (samples,) a round trip's output, a little shorter or longer
                n:int              # samples of the original
               )->np.ndarray:      # (n,) float32
@@ -333,7 +333,7 @@ class Resample(SampleAugmentation):
         back = resample(resample(np.asarray(audio, np.float32), sample_rate, rate), rate, sample_rate)
         return fit_length(back, len(audio))
 
-# %% ../nbs/06_augment.ipynb #a11b9027
+# %% ../nbs/06_augment.ipynb #de86f9f7
 OPUS_BITRATES = (500, 512_000)  # bits/s libopus accepts
 
 @dataclass
@@ -350,7 +350,7 @@ class Codec(SampleAugmentation):
         decoded, _ = opus_decode(opus_encode(np.asarray(audio, np.float32), sample_rate, bitrate))
         return fit_length(decoded, len(audio))
 
-# %% ../nbs/06_augment.ipynb #decfc62d
+# %% ../nbs/06_augment.ipynb #5a8ff4a6
 @dataclass
 class Volume(SampleAugmentation):
     "Level the sample to a target peak dBFS (3.0103: peaks at ±1)."
@@ -360,7 +360,7 @@ class Volume(SampleAugmentation):
     def apply(self, audio, sample_rate, clock, rng):
         return normalize_audio(audio, pick_value_from_range(self.dbfs, clock, rng))
 
-# %% ../nbs/06_augment.ipynb #981b9333
+# %% ../nbs/06_augment.ipynb #19b55c88
 DOMAINS = ("signal", "spectrogram", "features")
 
 @dataclass(frozen=True)
@@ -376,7 +376,7 @@ class GraphContext:
         "Time-axis steps per millisecond in this domain."
         return self.sample_rate / 1000.0 if self.domain == "signal" else 1.0 / self.feature_win_step
 
-# %% ../nbs/06_augment.ipynb #751a8263
+# %% ../nbs/06_augment.ipynb #282ef127
 @dataclass
 class GraphAugmentation(Augmentation):
     "A TensorFlow augmentation of one domain's tensor (time on axis 0), deterministic for a clock and seed."
@@ -398,7 +398,7 @@ def _sub_seed(seed, index: int):
     tf = _tf()
     return tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int64), index)
 
-# %% ../nbs/06_augment.ipynb #657274ea
+# %% ../nbs/06_augment.ipynb #fee53c32
 def _resize(tensor, size):
     "Bilinear resize of a (time, bins) tensor to `size` = [time, bins]."
     tf = _tf()
@@ -418,7 +418,7 @@ class Pitch(GraphAugmentation):
         scaled = _resize(tensor, tf.stack([frames, new_bins]))[:, :bins]
         return tf.ensure_shape(tf.pad(scaled, [[0, 0], [0, bins - tf.shape(scaled)[1]]]), tensor.shape)
 
-# %% ../nbs/06_augment.ipynb #a0b6c53b
+# %% ../nbs/06_augment.ipynb #ba7c5fa2
 def _time_scaled(tensor, factor, ctx: GraphContext, max_time: float = -1.0):
     "`tensor` resized along time to frames / `factor`, within [ctx.min_length, max_time ms]."
     tf = _tf()
@@ -438,7 +438,7 @@ class Tempo(GraphAugmentation):
     def apply(self, tensor, clock, seed, ctx):
         return _time_scaled(tensor, tf_pick_value_from_range(self.factor, clock, _sub_seed(seed, 0)), ctx, self.max_time)
 
-# %% ../nbs/06_augment.ipynb #49415f9e
+# %% ../nbs/06_augment.ipynb #a8f05e6d
 def _dense_warp(image, flow):
     "Bilinear resampling of a (time, bins) `image` at positions (t, f) - flow[t, f], clamped to the edges."
     tf = _tf()
@@ -453,7 +453,7 @@ def _dense_warp(image, flow):
     bottom = at(hi_i[..., 0], lo_i[..., 1]) * (1 - frac[..., 1]) + at(hi_i[..., 0], hi_i[..., 1]) * frac[..., 1]
     return top * (1 - frac[..., 0]) + bottom * frac[..., 0]
 
-# %% ../nbs/06_augment.ipynb #232ad697
+# %% ../nbs/06_augment.ipynb #54d62757
 @dataclass
 class Warp(GraphAugmentation):
     "Smooth random warp of the spectrogram through a grid of control points (SpecAugment time warping)."
@@ -476,7 +476,7 @@ class Warp(GraphAugmentation):
         dense = tf.image.resize(flows[None], size, method="bicubic")[0]
         return tf.ensure_shape(_dense_warp(tensor, dense), tensor.shape)
 
-# %% ../nbs/06_augment.ipynb #5e3d297b
+# %% ../nbs/06_augment.ipynb #04494e31
 def _random_interval_mask(length, n, sizes, seed):
     "(length,) float32: 0 inside `n` random intervals of `sizes` steps, 1 elsewhere."
     tf = _tf()
@@ -500,7 +500,7 @@ class FrequencyMask(GraphAugmentation):
         sizes = tf_pick_value_from_range(self.size, clock, _sub_seed(seed, 1), tf.stack([n]))
         return tensor * _random_interval_mask(tf.shape(tensor)[1], n, sizes, _sub_seed(seed, 2))[None, :]
 
-# %% ../nbs/06_augment.ipynb #3c443acc
+# %% ../nbs/06_augment.ipynb #edcbcc4c
 @dataclass
 class TimeMask(GraphAugmentation):
     "Zero `n` random stretches of `size` ms along time (SpecAugment); on the signal, use `gaps`."
@@ -515,7 +515,7 @@ class TimeMask(GraphAugmentation):
         sizes = tf_pick_value_from_range(self.size, clock, _sub_seed(seed, 1), tf.stack([n])) * ctx.steps_per_ms
         return tensor * _random_interval_mask(tf.shape(tensor)[0], n, sizes, _sub_seed(seed, 2))[:, None]
 
-# %% ../nbs/06_augment.ipynb #134b4154
+# %% ../nbs/06_augment.ipynb #a962ad4b
 @dataclass
 class Dropout(GraphAugmentation):
     "Zero a random `rate` fraction of the tensor's values."
@@ -555,7 +555,7 @@ class Multiply(GraphAugmentation):
         stddev = tf_pick_value_from_range(self.stddev, clock, _sub_seed(seed, 0))
         return tensor * tf.random.stateless_normal(tf.shape(tensor), _sub_seed(seed, 1), mean=1.0, stddev=stddev)
 
-# %% ../nbs/06_augment.ipynb #395668b2
+# %% ../nbs/06_augment.ipynb #09ad5c47
 @dataclass
 class SpeedUp(GraphAugmentation):
     "`--augmentation_speed_up_std`: tempo factor 1 + |N(0, std)| (only ever faster)."
@@ -567,7 +567,7 @@ class SpeedUp(GraphAugmentation):
         factor = 1.0 + tf.abs(tf.random.stateless_normal([], _sub_seed(seed, 0), stddev=self.std))
         return _time_scaled(tensor, factor, ctx)
 
-# %% ../nbs/06_augment.ipynb #122c2a32
+# %% ../nbs/06_augment.ipynb #50e1b25e
 AUGMENTATIONS = {cls.name: cls for cls in (Overlay, Reverb, Gaps, Resample, Codec, Volume,
                                            Pitch, Tempo, Warp, FrequencyMask, TimeMask, Dropout, Add, Multiply)}
 SPEC_RE = re.compile(r"^(?P<name>[a-z_]+)(?:\[(?P<params>.*)\])?$")
@@ -576,7 +576,7 @@ def parameter_names(cls) -> list[str]:
     "The parameters an augmentation class accepts, `p` first."
     return [f.name for f in fields(cls)]
 
-# %% ../nbs/06_augment.ipynb #f6e167ba
+# %% ../nbs/06_augment.ipynb #c4d873e2
 def _split_params(text: str, spec: str) -> dict:
     "`k=v,k=v` into a dict; a piece without `=` continues the previous value (paths joined by commas)."
     params, last = {}, None
@@ -589,7 +589,7 @@ def _split_params(text: str, spec: str) -> dict:
         else: params[last] += "," + piece
     return params
 
-# %% ../nbs/06_augment.ipynb #3fdad2e1
+# %% ../nbs/06_augment.ipynb #e01963fa
 def parse_augmentation(spec: str # e.g. "reverb[p=0.1,delay=50.0~30.0,decay=10.0:2.0~1.0]" or "volume"
                       ) -> Augmentation:
     "One `--augment` spec as an augmentation object; raises `AugmentationError` listing what is valid."
@@ -614,7 +614,17 @@ def parse_augmentations(specs # iterable of spec strings (None: none)
     "Parse repeated `--augment` specs, keeping their order (the order they are applied in)."
     return tuple(parse_augmentation(s) for s in (specs or ()))
 
-# %% ../nbs/06_augment.ipynb #937ee247
+# %% ../nbs/06_augment.ipynb #c4d61011
+GUIDE_ALL_AUGMENTATIONS = (
+    "overlay[p=0.5,source={noise},layers=1,snr=50:20~10]",
+    "overlay[p=0.2,source={voices},layers=10:6,snr=50:20~10]",
+    "reverb[p=0.1,delay=50.0~30.0,decay=10.0:2.0~1.0]",
+    "gaps[p=0.05,n=1:3~2,size=10:100]",
+    "resample[p=0.1,rate=12000:8000~4000]",
+    "codec[p=0.1,bitrate=48000:16000]",
+    "volume[p=0.1,dbfs=-10:-40]")
+
+# %% ../nbs/06_augment.ipynb #f5bcb9c8
 def apply_sample_augmentations(audio: np.ndarray,   # (samples,) float32 in [-1, 1]
                                sample_rate: int,    # Hz
                                augmentations,       # sequence of augmentations; non-sample ones are skipped
@@ -629,7 +639,7 @@ def apply_sample_augmentations(audio: np.ndarray,   # (samples,) float32 in [-1,
         if rng.random() < augmentation.p: audio = augmentation.apply(audio, sample_rate, clock, rng)
     return audio
 
-# %% ../nbs/06_augment.ipynb #7700fb78
+# %% ../nbs/06_augment.ipynb #48b93304
 def augment_samples(samples,                 # iterable of samples.Sample (a sized one when final_clock is given)
                     augmentations,           # sequence of augmentations; non-sample ones are skipped
                     clock: float = 0.0,      # clock for the first (or every) sample
@@ -644,7 +654,7 @@ def augment_samples(samples,                 # iterable of samples.Sample (a siz
         at = clock if final_clock is None else clock + (final_clock - clock) * i / max(1, total - 1)
         yield dataclasses.replace(sample, audio=apply_sample_augmentations(sample.audio, sample.sample_rate, augmentations, at, rng))
 
-# %% ../nbs/06_augment.ipynb #dda81834
+# %% ../nbs/06_augment.ipynb #21a4899f
 def apply_graph_augmentations(tensor,            # signal (samples,), spectrogram (frames, bins) or features (frames, n_input)
                               domain: str,       # which of the three `tensor` is
                               augmentations,     # sequence of augmentations; others (and other domains) are skipped
@@ -667,7 +677,7 @@ def apply_graph_augmentations(tensor,            # signal (samples,), spectrogra
         else: tensor = tf.cond(tf.random.stateless_uniform([], _sub_seed(aug_seed, 0)) < aug.p, augmented, lambda t=tensor: t)
     return tensor
 
-# %% ../nbs/06_augment.ipynb #7412cc89
+# %% ../nbs/06_augment.ipynb #bd1808a7
 @dataclass(frozen=True)
 class AugmentConfig:
     "Everything about augmentation that training needs, built from DeepSpeech's flag names by `config_from_params`."
@@ -697,7 +707,7 @@ class AugmentConfig:
         if self.augmentation_pitch_and_tempo_scaling_min_pitch > self.augmentation_pitch_and_tempo_scaling_max_pitch:
             raise AugmentationError("--augmentation_pitch_and_tempo_scaling_min_pitch must not exceed _max_pitch")
 
-# %% ../nbs/06_augment.ipynb #37cee448
+# %% ../nbs/06_augment.ipynb #41af8f6d
 def _legacy_augmentations(cfg: AugmentConfig) -> tuple:
     "The seed's flag-form augmentations as graph augmentations, in DeepSpeech 0.7's order."
     out = []
@@ -724,7 +734,7 @@ AugmentConfig.sample_augmentations = property(lambda self: tuple(a for a in self
 AugmentConfig.graph_augmentations = property(lambda self: tuple(a for a in self.all_augmentations if isinstance(a, GraphAugmentation)),
                                              doc="The TF augmentations, for `apply_graph_augmentations`.")
 
-# %% ../nbs/06_augment.ipynb #a02d0486
+# %% ../nbs/06_augment.ipynb #e7b57f85
 def config_from_params(params: dict # DeepSpeech flag names -> values (absl FLAGS.flag_values_dict() or a run's parameters)
                       ) -> AugmentConfig:
     "Build an `AugmentConfig` from DeepSpeech's flag names (`augment`, `augmentations_per_epoch`, the legacy flags)."
@@ -734,7 +744,7 @@ def config_from_params(params: dict # DeepSpeech flag names -> values (absl FLAG
     values = {k: v for k, v in params.items() if k in names and v is not None}
     return AugmentConfig(augmentations=parse_augmentations(specs), **values)
 
-# %% ../nbs/06_augment.ipynb #b7a63cad
+# %% ../nbs/06_augment.ipynb #9841ff70
 PLAYERS = (("paplay", ()), ("aplay", ("-q",)), ("ffplay", ("-nodisp", "-autoexit", "-loglevel", "error")), ("play", ("-q",)))
 GAP_SECONDS = 0.3  # silence between samples written to one file
 
@@ -750,7 +760,7 @@ def sound_device_available() -> bool:
     return (Path("/dev/snd").exists() or bool(os.environ.get("PULSE_SERVER"))
             or (runtime / "pulse" / "native").exists() or (runtime / "pipewire-0").exists())
 
-# %% ../nbs/06_augment.ipynb #33679ecf
+# %% ../nbs/06_augment.ipynb #55c93638
 def _play_items(sources: list[str]) -> list:
     "(load, label) pairs for every sample in `sources`: wav-like files are one sample, .csv/.sdb many."
     items = []
@@ -767,7 +777,7 @@ def _audio_of(loaded) -> tuple[np.ndarray, int]:
     "(audio, sample_rate) of a loaded item: a `Sample` or an (audio, rate) pair."
     return (loaded.audio, loaded.sample_rate) if hasattr(loaded, "audio") else loaded
 
-# %% ../nbs/06_augment.ipynb #588b9452
+# %% ../nbs/06_augment.ipynb #3b0c0e69
 def playback_problem() -> str | None:
     "Why this machine cannot play sound (no player, no device), or None when it probably can."
     if find_player() is None: return "no audio player found (install pulseaudio-utils, alsa-utils, ffmpeg or sox)"
@@ -782,7 +792,7 @@ def _play(audio: np.ndarray, sample_rate: int) -> str | None:
         done = subprocess.run([*player, f.name], capture_output=True, text=True)
     return None if done.returncode == 0 else f"{Path(player[0]).name} failed: {(done.stderr or '').strip()[-200:]}"
 
-# %% ../nbs/06_augment.ipynb #83deed23
+# %% ../nbs/06_augment.ipynb #aa3ab458
 def _play_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="deepspeech-nb play", description="Play (or write) samples with sample augmentations applied.")
     p.add_argument("sources", nargs="+", help="wav (or other audio) files, .csv or .sdb sample collections")
@@ -796,7 +806,7 @@ def _play_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="write a wav file instead of playing")
     return p
 
-# %% ../nbs/06_augment.ipynb #f696b7d6
+# %% ../nbs/06_augment.ipynb #159f43f5
 def _selected(items: list, args, rng) -> list:
     "The items `--random`, `--start` and `--number` select."
     order = list(rng.permutation(len(items))) if args.random else list(range(len(items)))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from deepspeech_nb.augment import Overlay, apply_sample_augmentations, max_dbfs, parse_augmentations
+from deepspeech_nb.augment import GUIDE_ALL_AUGMENTATIONS, Overlay, apply_sample_augmentations, max_dbfs, parse_augmentations
 from deepspeech_nb.audio import load_audio, write_wav
 from deepspeech_nb.core import data_path
 from deepspeech_nb.samples import write_csv
@@ -117,13 +117,6 @@ def test_sample_augmentations_in_worker_processes(noise_csv):
     assert augmentations[0]._collection is None   # the parent never opened the source
 
 
-SEED_AUGMENTATIONS = ["overlay[p=0.5,source={noise},layers=1,snr=50:20~10]",
-                      "overlay[p=0.2,source={voices},layers=10:6,snr=50:20~10]",
-                      "reverb[p=0.1,delay=50.0~30.0,decay=10.0:2.0~1.0]",
-                      "gaps[p=0.05,n=1:3~2,size=10:100]",
-                      "resample[p=0.1,rate=12000:8000~4000]",
-                      "codec[p=0.1,bitrate=48000:16000]",
-                      "volume[p=0.1,dbfs=-10:-40]"]
 
 
 @pytest.mark.slow
@@ -143,7 +136,7 @@ def test_training_with_the_seeds_all_augmentations_example(tmp_path, noise_csv, 
                             (clips / "dev.csv", tmp_path / "voices.sdb", ["--unlabeled"])):
         out = run(CLI + ["data-set-tool", str(src), str(dst), "--workers", "2", *extra])
         assert out.returncode == 0, out.stderr.decode()
-    augment = [a.format(noise=tmp_path / "noise.sdb", voices=tmp_path / "voices.sdb") for a in SEED_AUGMENTATIONS]
+    augment = [a.format(noise=tmp_path / "noise.sdb", voices=tmp_path / "voices.sdb") for a in GUIDE_ALL_AUGMENTATIONS]
     out = run(CLI + ["train", "--train_files", str(tmp_path / "train.sdb"), "--dev_files", str(clips / "dev.csv"),
                      "--alphabet_config_path", str(data_path("deepspeech", "alphabet.txt")),
                      "--checkpoint_dir", str(tmp_path / "ckpt"), "--feature_cache", str(tmp_path / "cache"),

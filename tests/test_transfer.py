@@ -75,15 +75,20 @@ def _restore(params):
 KEPT_BY_DROP_1 = ("layer_1", "layer_2", "layer_3", "lstm", "layer_5")
 
 
+def assert_kept_layers_equal(model, source):
+    "Every layer kept by --drop_source_layers 1 holds exactly the source's weights."
+    for layer in KEPT_BY_DROP_1:
+        for ours, theirs in zip(model.get_layer(layer).get_weights(), source.get_layer(layer).get_weights()):
+            np.testing.assert_array_equal(ours, theirs)
+
+
 def test_transfer_starts_from_the_source_layers(tmp_path):
     "--drop_source_layers 1: before the first step every kept layer equals the source, the output fits alphabet.ru."
     source = _english_source(tmp_path / "english")
     cfg, model, progress = _restore(dict(drop_source_layers=1, alphabet_config_path=str(RUSSIAN / "alphabet.ru"),
                                          load_checkpoint_dir=str(tmp_path / "english"),
                                          save_checkpoint_dir=str(tmp_path / "russian"), n_hidden=8))
-    for layer in KEPT_BY_DROP_1:
-        for ours, theirs in zip(model.get_layer(layer).get_weights(), source.get_layer(layer).get_weights()):
-            np.testing.assert_array_equal(ours, theirs)
+    assert_kept_layers_equal(model, source)
     assert model.get_layer("layer_6").get_weights()[0].shape == (8, cfg.alphabet.size + 1) == (8, 35)
     assert (progress.epoch, progress.global_step) == (0, 0)
 
@@ -95,9 +100,7 @@ def test_transfer_from_a_tf1_checkpoint(tmp_path):
     cfg, model, _ = _restore(dict(drop_source_layers=1, alphabet_config_path=str(RUSSIAN / "alphabet.ru"),
                                   load_checkpoint_dir=str(tmp_path / "release"),
                                   save_checkpoint_dir=str(tmp_path / "russian"), n_hidden=8))
-    for layer in KEPT_BY_DROP_1:
-        for ours, theirs in zip(model.get_layer(layer).get_weights(), reference.get_layer(layer).get_weights()):
-            np.testing.assert_array_equal(ours, theirs)
+    assert_kept_layers_equal(model, reference)
 
 
 def test_fine_tuning_reads_the_alphabet_from_the_checkpoint(tmp_path):
