@@ -1,34 +1,80 @@
 """A training run as papermill executes it: `deepspeech-nb run nbs/runs/train.ipynb -p ...` makes one run folder
-holding the executed notebook, the resolved parameters, the environment and the metrics (house style: run records)."""
-import json, subprocess, sys
+holding the executed notebook, the resolved parameters, the environment and the metrics (house style: run records);
+several values of a parameter make a grid of runs, `deepspeech-nb runs` compares them, and a run repeated with the
+same parameters and seed repeats its metrics."""
+import json, math, subprocess, sys
 from pathlib import Path
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "deepspeech-nb")
+TINY = ["-p", "epochs", "2", "-p", "n_hidden", "8"]
 
 
-def test_train_notebook_runs_into_a_run_folder(tmp_path):
-    out = subprocess.run([CLI, "run", "nbs/runs/train.ipynb", "--runs_dir", str(tmp_path), "--name", "tiny",
-                          "-p", "epochs", "2", "-p", "n_hidden", "8"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+def deepspeech_nb(*args, timeout=600):
+    return subprocess.run([CLI, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def run_folders(runs_dir):
+    return sorted(p for p in Path(runs_dir).iterdir() if p.is_dir())
+
+
+def test_grid_of_train_notebook_runs_into_run_folders_and_a_readable_table(tmp_path):
+    out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "--name", "tiny",
+                        "-p", "epochs", "2", "-p", "n_hidden", "8", "12")
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
-    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    assert run.name.endswith("-tiny")
-    params = json.loads((run / "params.json").read_text())
-    assert params["epochs"] == 2 and params["n_hidden"] == 8 and params["run_dir"] == str(run)
-    env = json.loads((run / "environment.json").read_text())
-    assert env["packages"]["tensorflow"].startswith("2.21")
-    metrics = json.loads((run / "metrics.json").read_text())
-    assert len(metrics) == 2                                   # one entry per epoch
-    executed = json.loads((run / "train.ipynb").read_text())
-    assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
+    runs = run_folders(tmp_path)
+    assert [r.name.split("-", 2)[-1] for r in runs] == ["tiny-n_hidden=8", "tiny-n_hidden=12"]
+    for run, n_hidden in zip(runs, (8, 12)):
+        params = json.loads((run / "params.json").read_text())
+        assert params["epochs"] == 2 and params["n_hidden"] == n_hidden and params["run_dir"] == str(run)
+        env = json.loads((run / "environment.json").read_text())
+        assert env["packages"]["tensorflow"].startswith("2.21")
+        assert len(json.loads((run / "metrics.json").read_text())) == 2     # one entry per epoch
+        executed = json.loads((run / "train.ipynb").read_text())
+        assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
 
-    listing = subprocess.run([CLI, "runs", "--runs_dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
-    assert listing.returncode == 0 and run.name in listing.stdout
+    listing = deepspeech_nb("runs", "--runs_dir", tmp_path, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    header, *rows = listing.stdout.splitlines()
+    assert header.split() == ["run", "notebook", "n_hidden", "train_loss", "best_train_loss", "test_wer", "test_cer",
+                              "test_loss", "seconds"]         # only the parameter that differs, not ~40 of them
+    assert len(rows) == 2 and all(len(line) < 160 for line in listing.stdout.splitlines())
+    assert rows[0].split()[:3] == [runs[0].name, "train.ipynb", "8"] and rows[1].split()[2] == "12"
 
 
 def test_run_rejects_unknown_parameters_before_running(tmp_path):
-    out = subprocess.run([CLI, "run", "nbs/runs/train.ipynb", "--runs_dir", str(tmp_path), "-p", "epoch", "2"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "-p", "epoch", "2", timeout=120)
+    assert out.returncode == 2 and "has no parameter(s) epoch" in out.stderr and "Traceback" not in out.stderr
+    out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "-p", "n_hidden", "8", "-p", "epoch", "1", "2",
+                        timeout=120)                         # a grid is checked whole before its first run
     assert out.returncode == 2 and "has no parameter(s) epoch" in out.stderr and "Traceback" not in out.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_sweep_file_errors_name_the_file(tmp_path):
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("- n_hidden\n")
+    out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path / "runs", "--sweep", sweep, timeout=120)
+    assert out.returncode == 2 and f"sweep file {sweep}: write a mapping" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_failed_run_is_one_line_and_listed_as_failed(tmp_path):
+    out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "-p", "train_files", tmp_path / "none.csv",
+                        *TINY)
+    assert out.returncode == 1 and "raised" in out.stderr and "Traceback" not in out.stderr, out.stderr[-3000:]
+    listing = deepspeech_nb("runs", "--runs_dir", tmp_path, timeout=120)
+    assert "failed" in listing.stdout.splitlines()[1]
+
+
+@pytest.mark.slow
+def test_same_parameters_and_seed_repeat_the_metrics(tmp_path):
+    out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "-p", "epochs", "3", "-p", "n_hidden", "16",
+                        "-p", "dropout_rate", "0.1", "-p", "random_seed", "1", "1", "2")
+    assert out.returncode == 0, out.stderr[-4000:]
+    first, again, other = [json.loads((r / "metrics.json").read_text()) for r in run_folders(tmp_path)]
+    losses = lambda metrics: [e["train_loss"] for e in metrics]
+    assert all(math.isclose(a, b, rel_tol=1e-5) for a, b in zip(losses(first), losses(again))), (first, again)
+    assert losses(first) != losses(other)                     # the seed is what makes them equal
+    tests = [json.loads((r / "test.json").read_text()) for r in run_folders(tmp_path)]
+    assert tests[0]["wer"] == tests[1]["wer"] and math.isclose(tests[0]["loss"], tests[1]["loss"], rel_tol=1e-5)
