@@ -6,13 +6,14 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/decode.html.md"""
 
 # %% auto #0
 __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGNED', 'KENLM_MAGIC', 'DEFAULT_ALPHA',
-           'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'FST_PROPERTIES', 'NEVER', 'KENLM_PROGRAMS', 'synthetic_logits',
-           'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError', 'ConstFst', 'read_const_fst', 'fst_paths',
-           'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary', 'check_vocabulary', 'load_scorer',
-           'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig', 'config_from_params', 'log_softmax',
-           'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder',
-           'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm', 'KenLMNotFoundError',
-           'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm', 'main_build_lm']
+           'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'FST_PROPERTIES', 'DECODER_FLAG_NAMES', 'NEVER', 'KENLM_PROGRAMS',
+           'synthetic_logits', 'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError', 'ConstFst',
+           'read_const_fst', 'fst_paths', 'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary',
+           'check_vocabulary', 'load_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig',
+           'config_from_params', 'log_softmax', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search',
+           'Decoder', 'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space',
+           'optimize_lm', 'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm',
+           'main_build_lm']
 
 # %% ../nbs/12_decode.ipynb #5e4060c5
 import argparse, collections, concurrent.futures, gzip, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
@@ -419,15 +420,16 @@ class DecoderConfig:
         if self.token_min_logp > 0: raise DecodeError(f"token_min_logp is a log-probability (<= 0), got {self.token_min_logp}")
 
 # %% ../nbs/12_decode.ipynb #ecd0e434
-def config_from_params(params: dict) -> DecoderConfig:
-    "A `DecoderConfig` from DeepSpeech flag values (beam_width, lm_alpha, lm_beta, cutoff_*, scorer_path or scorer)."
-    get = lambda name, default: default if params.get(name) in (None, "") else params[name]
-    return DecoderConfig(beam_width=int(get("beam_width", 1024)), lm_alpha=get("lm_alpha", None),
-                         lm_beta=get("lm_beta", None), cutoff_prob=float(get("cutoff_prob", 1.0)),
-                         cutoff_top_n=int(get("cutoff_top_n", 300)),
-                         scorer_path=get("scorer_path", None) or get("scorer", None),
-                         beam_threshold=float(get("beam_threshold", 10.0)), token_min_logp=float(get("token_min_logp", -5.0)),
-                         num_workers=int(get("decode_num_workers", 0)))
+DECODER_FLAG_NAMES = ("beam_width", "lm_alpha", "lm_beta", "cutoff_prob", "cutoff_top_n", "scorer_path")
+
+def config_from_params(params: dict # flat flag values holding every name in DECODER_FLAG_NAMES (`flags.default_params()`)
+                      ) -> DecoderConfig:
+    "A `DecoderConfig` from DeepSpeech's decoder flags; their defaults live in the flag table, not here."
+    missing = [name for name in DECODER_FLAG_NAMES if name not in params]
+    if missing: raise DecodeError(f"decoder flag(s) {', '.join(missing)} missing from the params: start from "
+                                  "deepspeech_nb.flags.default_params(), which holds every flag at its default")
+    values = {name: params[name] for name in DECODER_FLAG_NAMES}
+    return DecoderConfig(**{**values, "scorer_path": values["scorer_path"] or None})   # "": no language model
 
 # %% ../nbs/12_decode.ipynb #b947d0a5
 NEVER = -1e10   # log-probability of a label the cutoff removes (finite: flashlight adds scores)

@@ -1,0 +1,96 @@
+"""One source of truth per setting: the flag table (`flags.FLAG_GROUPS`) names every setting and holds its default;
+each module's `config_from_params` builds its dataclass from it, reading no other name; and the run notebooks'
+parameters cells use the flag names and defaults. A run notebook may pick another default for its own purpose
+(a small model that overfits LDC93S1 in minutes), but only saying so in its comment as `(flag default: VALUE)`,
+which this test checks against the table too."""
+import ast, dataclasses, re
+from pathlib import Path
+import pytest
+
+from deepspeech_nb import flags
+from deepspeech_nb.runs import notebook_parameters
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_NOTEBOOKS = sorted((ROOT / "nbs" / "runs").glob("*.ipynb"))
+FLAGS = {name: (kind, default) for rows in flags.FLAG_GROUPS.values() for kind, name, default, _ in rows}
+PYTHON_TYPE = {"string": "str", "integer": "int", "float": "float", "boolean": "bool", "multi_string": "list"}
+DOCUMENTED_DEFAULT = re.compile(r"\(flag default: ([^;)]*)[;)]")
+
+
+def same(a, b) -> bool:
+    "Equal as settings: an empty string or list means the same as None (unset)."
+    unset = lambda v: None if v in ("", [], ()) else v
+    return unset(a) == unset(b)
+
+
+class ReadRecorder(dict):
+    "A params dict that remembers every name read from it."
+    def __init__(self, *args):
+        super().__init__(*args); self.read = set()
+    def __getitem__(self, name): self.read.add(name); return super().__getitem__(name)
+    def get(self, name, default=None): self.read.add(name); return super().get(name, default)
+    def __contains__(self, name): self.read.add(name); return super().__contains__(name)
+
+
+@pytest.fixture
+def params(tmp_path):
+    "Every flag at its default, resolved, with an export folder so the export configuration is built too."
+    return flags.resolve_params({"checkpoint_dir": str(tmp_path / "ckpt"), "export_dir": str(tmp_path / "export")})
+
+
+def test_flag_names_are_unique_and_aliases_point_at_flags():
+    names = [name for rows in flags.FLAG_GROUPS.values() for _, name, _, _ in rows]
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+    assert set(flags.FLAG_ALIASES.values()) <= set(names)
+
+
+def test_configuration_builders_read_only_flags(params):
+    recorder = ReadRecorder(params)
+    for field, module in flags.CONFIG_MODULES.items():
+        flags.module_config(module, recorder, flags.CONFIG_FUNCTIONS.get(field, "config_from_params"))
+    features, alphabet = flags.features_from_params(recorder), flags.alphabet_from_params(recorder)
+    flags.model_from_params(recorder, features, alphabet)
+    assert recorder.read, "the recorder saw no reads"
+    unknown = sorted(recorder.read - set(FLAGS))
+    assert not unknown, f"read by a configuration builder, but no flag sets them: {unknown}"
+
+
+def flag_fields(config) -> list[dataclasses.Field]:
+    "The fields of a configuration dataclass named like a flag."
+    return [f for f in dataclasses.fields(config) if f.name in FLAGS]
+
+
+def test_built_configurations_hold_the_flag_values(params):
+    run = flags.configs_from_params(params)
+    built = [getattr(run, f.name) for f in dataclasses.fields(run) if dataclasses.is_dataclass(getattr(run, f.name))]
+    assert {type(c).__name__ for c in built} >= {"DataConfig", "FeatureConfig", "ModelConfig", "TrainConfig",
+                                                 "CheckpointConfig", "AugmentConfig", "ExportConfig", "DecoderConfig"}
+    wrong = [f"{type(c).__name__}.{f.name} = {getattr(c, f.name)!r}, flag: {params[f.name]!r}"
+             for c in built for f in flag_fields(c) if not same(getattr(c, f.name), params[f.name])]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_dataclass_defaults_are_the_flag_defaults(params):
+    "A field with a default (other than None, 'not given') has the flag's default."
+    run = flags.configs_from_params(params)
+    classes = {type(getattr(run, f.name)) for f in dataclasses.fields(run) if dataclasses.is_dataclass(getattr(run, f.name))}
+    wrong = [f"{cls.__name__}.{f.name} = {f.default!r}, flag default: {FLAGS[f.name][1]!r}"
+             for cls in classes for f in flag_fields(cls)
+             if f.default not in (dataclasses.MISSING, None) and not same(f.default, FLAGS[f.name][1])]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("notebook", RUN_NOTEBOOKS, ids=lambda p: p.name)
+def test_run_notebook_parameters_match_the_flags(notebook):
+    problems = []
+    for name, (default, typ, help_) in notebook_parameters(notebook).items():
+        if not help_.strip(): problems.append(f"{name}: no comment saying what it is")
+        if name not in FLAGS: continue
+        kind, flag_default = FLAGS[name]
+        if typ != PYTHON_TYPE[kind]: problems.append(f"{name}: {typ}, the flag is a {kind}")
+        value, documented = ast.literal_eval(default), DOCUMENTED_DEFAULT.search(help_)
+        if documented and not same(ast.literal_eval(documented.group(1).strip()), flag_default):
+            problems.append(f"{name}: says (flag default: {documented.group(1)}), the flag's default is {flag_default!r}")
+        elif not documented and not same(value, flag_default):
+            problems.append(f"{name} = {value!r}, flag default {flag_default!r}: use it or say `(flag default: {flag_default!r})`")
+    assert not problems, f"{notebook.name}:\n" + "\n".join(problems)
