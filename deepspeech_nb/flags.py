@@ -7,10 +7,10 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/flags.html.md"""
 
 # %% auto #0
 __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPOINT_FLAGS', 'EXPORT_FLAGS', 'DECODER_FLAGS',
-           'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'CONFIG_MODULES', 'CONFIG_FUNCTIONS',
-           'new_flag_values', 'default_params', 'FlagsError', 'parse_flags', 'help_text', 'params_to_argv', 'RunConfig',
-           'xdg_data_home', 'resolve_params', 'module_config', 'alphabet_from_params', 'features_from_params',
-           'model_from_params', 'configs_from_params']
+           'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'ESSENTIAL_GROUPS', 'CONFIG_MODULES',
+           'CONFIG_FUNCTIONS', 'new_flag_values', 'default_params', 'FlagsError', 'parse_flags', 'help_text',
+           'params_to_argv', 'RunConfig', 'xdg_data_home', 'resolve_params', 'module_config', 'alphabet_from_params',
+           'features_from_params', 'model_from_params', 'configs_from_params']
 
 # %% ../nbs/18_flags.ipynb #5a6f4914
 import dataclasses, importlib, os, sys
@@ -206,17 +206,14 @@ def parse_flags(argv: list[str], # command-line arguments, without the program n
     return _params(fv)
 
 # %% ../nbs/18_flags.ipynb #fede5433
+ESSENTIAL_GROUPS = ("data", "model", "training", "checkpoints")   # the sections `--help` shows
+
 def help_text(full: bool = True) -> str:
-    "The help of the training flags: all sections (`--helpfull`) or data, model and training only (`--help`)."
+    "The help of the training flags as absl prints it, by section: all of them (`--helpfull`) or the essentials (`--help`)."
     fv = new_flag_values()
-    groups = list(FLAG_GROUPS) + ["aliases"] if full else ["data", "model", "training", "checkpoints"]
-    parts = ["usage: deepspeech-nb train [--flag value ...]   (or python DeepSpeech.py ...)"]
-    for group in groups:
-        flags = sorted(fv.get_flags_for_module(group), key=lambda f: f.name)
-        lines = [f"  {fl.name if not isinstance(fl, absl_flags.BooleanFlag) else '[no]' + fl.name}: {fl.help}"
-                 + ("" if fl.default in (None, "", []) or isinstance(fl, absl_flags.BooleanFlag) and fl.default is False
-                    else f" (default: {fl.default!r})") for fl in flags]
-        parts.append(f"\n{group}:\n" + "\n".join(lines))
+    groups = [*FLAG_GROUPS, "aliases"] if full else ESSENTIAL_GROUPS
+    parts = ["usage: deepspeech-nb train [--flag value ...]   (or python DeepSpeech.py ...)",
+             *(fv.module_help(group) for group in groups)]   # absl's layout: "\ngroup:\n  --name: help\n    (default: ...)"
     if not full: parts.append("\n`--helpfull` shows every flag (features, augmentation, export, decoder, reporting).")
     return "\n".join(parts)
 

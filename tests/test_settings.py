@@ -94,3 +94,15 @@ def test_run_notebook_parameters_match_the_flags(notebook):
         elif not documented and not same(value, flag_default):
             problems.append(f"{name} = {value!r}, flag default {flag_default!r}: use it or say `(flag default: {flag_default!r})`")
     assert not problems, f"{notebook.name}:\n" + "\n".join(problems)
+
+
+def test_helpfull_lists_every_flag_as_absl_does_under_its_section():
+    text = flags.help_text(full=True)
+    for group, rows in flags.FLAG_GROUPS.items():
+        section = text.split(f"\n{group}:\n", 1)[1].split("\n\n", 1)[0]    # up to the next section
+        for kind, name, _, _ in rows:
+            spelled = f"--[no]{name}:" if kind == "boolean" else f"--{name}:"
+            assert f"\n  {spelled}" in "\n" + section, f"{spelled} not under {group}:"
+    assert "\n  n_hidden:" not in text and "\n  [no]" not in text             # the old `name: help` form
+    short = flags.help_text(full=False)
+    assert "\n  --n_hidden: " in short and "--export_language" not in short and "--helpfull" in short
