@@ -15,6 +15,7 @@ __all__ = ['GEOMETRY_ADVICE', 'META_FILE', 'GEOMETRY_FIELDS', 'KINDS', 'PROGRESS
 # %% ../nbs/10_checkpoints.ipynb #9ef22aa7
 import dataclasses, glob, json, os, re, shutil, tempfile
 from pathlib import Path
+from .text import as_alphabet
 
 # %% ../nbs/10_checkpoints.ipynb #221e574f
 import numpy as np
@@ -89,6 +90,7 @@ def checkpoint_meta(model_cfg=None,     # ModelConfig of the model being trained
                     flags: dict | None = None  # the run's flags, for the record
                    ) -> dict:
     "The `flags.json` record: geometry, features, alphabet, flags and versions."
+    alphabet = as_alphabet(alphabet)
     return {"format": "deepspeech_nb-checkpoint", "version": 1, "model": _config_dict(model_cfg),
             "features": _config_dict(feature_cfg), "alphabet": _alphabet_dict(alphabet),
             "flags": dict(flags or {}), "environment": environment()}
@@ -121,6 +123,7 @@ GEOMETRY_FIELDS = ("n_input", "n_context", "n_hidden", "n_classes", "layer_norm"
 
 def check_checkpoint_meta(meta: dict | None, model_cfg=None, feature_cfg=None, alphabet=None, source=""):
     "Raise `CheckpointGeometryError` if `meta` disagrees with the run's geometry, features or alphabet."
+    alphabet = as_alphabet(alphabet)
     if not meta: return
     where = f"checkpoint {source} " if source else "the checkpoint "
     saved, now = meta.get("model") or {}, _config_dict(model_cfg) or {}

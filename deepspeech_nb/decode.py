@@ -9,11 +9,11 @@ __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGN
            'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'FST_PROPERTIES', 'DECODER_FLAG_NAMES', 'NEVER', 'KENLM_PROGRAMS',
            'synthetic_logits', 'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError', 'ConstFst',
            'read_const_fst', 'fst_paths', 'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary',
-           'check_vocabulary', 'load_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig',
-           'config_from_params', 'log_softmax', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search',
-           'Decoder', 'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space',
-           'optimize_lm', 'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm',
-           'main_build_lm']
+           'check_vocabulary', 'load_scorer', 'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer',
+           'DecoderConfig', 'config_from_params', 'log_softmax', 'apply_cutoff', 'BeamResult', 'compress_blank_runs',
+           'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder',
+           'lm_search_space', 'optimize_lm', 'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig',
+           'build_lm', 'main_build_lm']
 
 # %% ../nbs/12_decode.ipynb #5e4060c5
 import argparse, collections, concurrent.futures, gzip, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
@@ -25,7 +25,7 @@ from flashlight.lib.text.decoder import (CriterionType, LexiconDecoder, LexiconD
 from flashlight.lib.text.decoder.kenlm import KenLM
 from flashlight.lib.text.dictionary import Dictionary
 from .core import data_path
-from .text import Alphabet, UTF8Alphabet, load_alphabet
+from .text import Alphabet, UTF8Alphabet, as_alphabet, load_alphabet
 
 # %% ../nbs/12_decode.ipynb #1a7cd667
 def synthetic_logits(text:str,              # transcript to spell
@@ -35,6 +35,7 @@ def synthetic_logits(text:str,              # transcript to spell
                      seed:int=0,
                     )->np.ndarray:          # (time, alphabet.size + 1) float32 logits, blank last
     "Peaky CTC logits spelling `text`, with random confusions: a stand-in for a model's output."
+    alphabet = as_alphabet(alphabet)
     rng, blank, ids = np.random.default_rng(seed), alphabet.size, alphabet.encode(text)
     frames = []
     for i in ids: frames += [i] * int(rng.integers(1, 3)) + [blank] * int(rng.integers(1, 4))
@@ -76,6 +77,7 @@ def greedy_decode(logits:np.ndarray, # (time, n_classes) scores (logits, log-pro
                   alphabet,          # `Alphabet` or `UTF8Alphabet` of the model
                  )->str:
     "Best class per frame, repeats merged, blanks dropped, labels joined into text."
+    alphabet = as_alphabet(alphabet)
     logits = _check_logits(logits, alphabet)
     return alphabet.decode(collapse_ctc(logits.argmax(-1), blank=logits.shape[1] - 1))
 
@@ -280,6 +282,7 @@ def load_scorer(path,                # .scorer, folder with one, KenLM binary or
                 is_utf8:bool|None=None,                          # a plain LM built for bytes output mode
                )->Scorer:
     "Load a language model for beam search, whatever form it comes in."
+    alphabet = as_alphabet(alphabet)
     path = _resolve_scorer_path(path)
     kind, trie = _kind_of(path), None
     if kind == "kenlm":
@@ -303,6 +306,13 @@ def _plain_vocabulary(path: Path, kind: str, vocabulary) -> list[str]:
     if kind == "arpa": return arpa_vocabulary(path)
     raise ScorerError(f"{path} is a KenLM binary without DeepSpeech's vocabulary trailer (or a truncated .scorer): "
                       "give its vocabulary file (vocabulary=..., or vocab-N.txt next to it)")
+
+# %% ../nbs/12_decode.ipynb #4fc8da81
+def as_scorer(scorer,        # a `Scorer`, a path `load_scorer` reads, or None (no language model)
+              alphabet=None, # the model's alphabet (or its path), to load a path with
+             ) -> "Scorer | None":
+    "`scorer` itself, or the scorer loaded from the path it names."
+    return load_scorer(scorer, alphabet) if isinstance(scorer, (str, Path)) else scorer
 
 # %% ../nbs/12_decode.ipynb #e7cc2454
 def _kenlm(scorer: Scorer):
@@ -385,7 +395,7 @@ def package_scorer(lm_binary,          # KenLM binary built with `build_binary -
                    is_utf8:bool=False, # bytes output mode: words are single characters
                   )->Path:
     "Write a DeepSpeech scorer: the KenLM binary, then the trie trailer with the vocabulary."
-    alphabet = alphabet or load_alphabet()
+    alphabet = as_alphabet(alphabet) or load_alphabet()
     lm = Path(lm_binary).read_bytes()
     if not lm.startswith(KENLM_MAGIC): raise ScorerError(f"{lm_binary} is not a KenLM binary; convert it with build_binary")
     if b"<unk>\0<s>\0</s>\0" in lm:
@@ -573,6 +583,7 @@ def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabil
                 searcher:_Searcher|None=None,   # reuse the flashlight decoders of an earlier call (same settings)
                )->list[BeamResult]:   # the best `num_results` distinct transcripts, best first
     "CTC beam search, constrained to the scorer's vocabulary and weighted by its LM when there is one."
+    alphabet, scorer = as_alphabet(alphabet), as_scorer(scorer, alphabet)
     if searcher is None:
         alpha = (scorer.alpha if lm_alpha is None else lm_alpha) if scorer else 0.0
         beta = (scorer.beta if lm_beta is None else lm_beta) if scorer else 0.0
@@ -595,7 +606,7 @@ def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabil
 class Decoder:
     "Turns (time, classes) logits into text; `decode_batch` spreads many utterances over processes."
     parallel = False   # worth starting worker processes for?
-    def __init__(self, alphabet): self.alphabet = alphabet
+    def __init__(self, alphabet): self.alphabet = as_alphabet(alphabet)   # or the path of an alphabet.txt
     def decode(self, logits: np.ndarray) -> str: raise NotImplementedError
     def __call__(self, logits: np.ndarray) -> str: return self.decode(logits)
     def variant(self, **changes) -> "Decoder": raise NotImplementedError
@@ -655,7 +666,7 @@ class BeamSearchDecoder(Decoder):
     def __init__(self, alphabet, config: DecoderConfig = DecoderConfig(), scorer: Scorer | None = None):
         super().__init__(alphabet)
         self.config = config
-        self.scorer = scorer or (load_scorer(config.scorer_path, alphabet) if config.scorer_path else None)
+        self.scorer = as_scorer(scorer, self.alphabet) or (load_scorer(config.scorer_path, self.alphabet) if config.scorer_path else None)
         self._searcher = None
 
     def __getstate__(self): return {**self.__dict__, "_searcher": None}
@@ -696,6 +707,7 @@ def optimize_lm(logits_list,           # per utterance (time_i, classes) logits,
                 callback=None,         # called with (trial number, alpha, beta, error) after each trial
                ) -> tuple[float, float, float, "optuna.Study"]:   # best alpha, best beta, its error rate, the study
     "Search (alpha, beta) minimising corpus WER (CER in bytes mode) on logits decoded with `scorer`."
+    alphabet, scorer = as_alphabet(alphabet), as_scorer(scorer, alphabet)
     import optuna
     from deepspeech_nb.evaluate import corpus_wer, corpus_cer
     if not len(references): raise DecodeError("lm-optimize needs at least one dev sample")
@@ -782,7 +794,7 @@ def build_lm(corpus,                # text corpus, one sentence a line (.txt or 
              kenlm_bins=None,       # folder of lmplz/filter/build_binary (None: search)
              log=print)->Path:      # the .scorer written
     "Build a KenLM model and DeepSpeech scorer from a text corpus (DeepSpeech's generate_lm + generate_scorer_package)."
-    bins, alphabet = find_kenlm_bins(kenlm_bins), alphabet or load_alphabet()
+    bins, alphabet = find_kenlm_bins(kenlm_bins), as_alphabet(alphabet) or load_alphabet()
     out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
     log(f"counting the words of {corpus}")
     counts, first_line = count_words(corpus, out / "lower.txt")

@@ -238,6 +238,8 @@ def checkpoint_outputs(collection,          # `samples.Collection` of the test s
                        progress=None,       # called with the number of samples done
                       ) -> ModelOutputs:
     "Run the checkpoint's model over a collection: logits and CTC losses per sample."
+    from deepspeech_nb.samples import as_collection
+    collection = as_collection(collection)
     import tensorflow as tf
     from deepspeech_nb.checkpoints import EVALUATE_LOAD_ORDER, load_checkpoint
     from deepspeech_nb.features import audio_to_features
@@ -259,6 +261,8 @@ def checkpoint_outputs(collection,          # `samples.Collection` of the test s
 
 def tflite_outputs(collection, model_path, progress=None) -> ModelOutputs:
     "Run an exported TFLite model (no TensorFlow) over a collection: logits per sample."
+    from deepspeech_nb.samples import as_collection
+    collection = as_collection(collection)
     from deepspeech_nb.inference import Model
     model = Model(model_path)
     logits = []

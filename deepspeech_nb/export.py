@@ -14,6 +14,7 @@ __all__ = ['METADATA_NAME', 'METADATA_VERSION', 'ExportError', 'ExportConfig', '
 import contextlib, dataclasses, datetime, io, json, os, shutil, sys, warnings, zipfile
 from pathlib import Path
 import numpy as np
+from .text import as_alphabet
 
 # %% ../nbs/14_export.ipynb #3222931f
 import tensorflow as tf, keras
@@ -157,6 +158,7 @@ def export_metadata(model_cfg: ModelConfig, feature_cfg: FeatureConfig,
                     extra: dict | None = None, # more provenance, e.g. {"checkpoint": ..., "epoch": ...}
                    ) -> dict:
     "Everything a client needs to use the model, and where it came from, as a JSON-able dict."
+    alphabet = as_alphabet(alphabet)
     export_fields = {f.name.removeprefix("export_"): getattr(cfg, f.name) for f in dataclasses.fields(cfg)
                      if f.name.startswith("export_") and isinstance(getattr(cfg, f.name), str) and f.name != "export_dir"
                      and f.name != "export_file_name"}
@@ -251,6 +253,7 @@ def _write_atomic(path: Path, data: bytes) -> Path:
 # %% ../nbs/14_export.ipynb #0fa71b6d
 def check_scorer(scorer_path: str, alphabet) -> None:
     "`ExportError` when the scorer is missing or was built for another alphabet than the model's."
+    alphabet = as_alphabet(alphabet)
     if not scorer_path: return
     if not Path(scorer_path).is_file(): raise ExportError(f"--scorer_path {scorer_path} does not exist")
     try: from deepspeech_nb.decode import load_scorer
@@ -279,6 +282,7 @@ def export_model(source,                        # trained keras.Model (from `bui
                  extra: dict | None = None,     # more provenance stored in the metadata
                 ) -> dict[str, Path]:           # what was written: saved_model, tflite, metadata, card, zip
     "Write the export of a trained model (or of the checkpoint in a folder) into `cfg.export_dir`."
+    alphabet = as_alphabet(alphabet)
     if isinstance(source, (str, Path)):
         source, model_cfg, feature_cfg, alphabet, extra = load_for_export(source, cfg.load_evaluate, extra)
     if model_cfg is None or alphabet is None: raise ExportError("export_model needs model_cfg and alphabet with a keras.Model")

@@ -17,7 +17,7 @@ import numpy as np
 # %% ../nbs/15_inference.ipynb #1c575ec5
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from ai_edge_litert import schema_py_generated as schema_fb
-from .text import Alphabet, UTF8Alphabet, parse_alphabet
+from .text import Alphabet, UTF8Alphabet, as_alphabet, parse_alphabet
 from .features import FeatureConfig, StreamingContext, StreamingFeaturizer, numpy_features
 
 # %% ../nbs/15_inference.ipynb #bbbb8cb6
@@ -103,6 +103,7 @@ def greedy_with_timings(logits:np.ndarray, # (time, n_classes), blank last
                         alphabet, step_s: float # seconds per frame
                        )->CandidateTranscript:
     "Greedy CTC decoding keeping the frame where each label starts."
+    alphabet = as_alphabet(alphabet)
     best = np.asarray(logits).argmax(-1)
     blank = logits.shape[-1] - 1
     starts = [t for t in range(len(best)) if best[t] != blank and (t == 0 or best[t] != best[t - 1])]

@@ -11,6 +11,7 @@ __all__ = ['LAYER_NAMES', 'ModelConfigError', 'ModelConfig', 'ContextWindow', 'b
 # %% ../nbs/09_model.ipynb #548c725e
 import dataclasses
 import numpy as np
+from .text import as_alphabet
 
 # %% ../nbs/09_model.ipynb #09f0ad20
 import tensorflow as tf
@@ -56,7 +57,7 @@ class ModelConfig:
     @classmethod
     def for_alphabet(cls, alphabet, **kwargs) -> "ModelConfig":
         "A config whose output layer covers `alphabet` (anything with `.size`) plus the CTC blank."
-        return cls(n_classes=alphabet.size + 1, **kwargs)
+        return cls(n_classes=as_alphabet(alphabet).size + 1, **kwargs)
 
     @classmethod
     def from_features(cls, features, **kwargs) -> "ModelConfig":

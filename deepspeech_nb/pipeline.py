@@ -23,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 from . import features as feats_mod
 from .features import FeatureConfig
-from .samples import open_collection
+from .samples import as_collection, open_collection
+from .text import as_alphabet
 
 # %% ../nbs/08_pipeline.ipynb #d9e6c1c0
 class DataError(ValueError):
@@ -78,6 +79,7 @@ def frames_of(durations, # seconds per sample
 # %% ../nbs/08_pipeline.ipynb #8fc405d6
 def encode_transcripts(collection, alphabet, what: str) -> list[np.ndarray]:
     "Label ids of every transcript; one `DataError` listing each sample the alphabet cannot encode."
+    collection, alphabet = as_collection(collection), as_alphabet(alphabet)
     labels, bad = [], []
     for i, text in enumerate(collection.transcripts):
         try: labels.append(np.asarray(alphabet.encode(text), np.int32))
@@ -110,6 +112,7 @@ def load_split(name: str, cfg: SplitConfig, alphabet, feature_cfg: FeatureConfig
                normalize_sample_rate: bool = True,  # resample audio of other rates (False: keep, then reject)
               ) -> Split:
     "Open and check the collections of one split."
+    alphabet = as_alphabet(alphabet)
     what = f"--{name}_files {cfg.files}"
     collection = open_collection(cfg.files, labeled=True, limit=cfg.limit, reverse=cfg.reverse,
                                  sample_rate=feature_cfg.audio_sample_rate if normalize_sample_rate else None)

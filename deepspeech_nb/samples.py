@@ -6,8 +6,9 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/samples.html.md"""
 
 # %% auto #0
 __all__ = ['CSV_COLUMNS', 'SDB_MAGIC', 'BIG_INT', 'INT', 'AUDIO_TYPES', 'MIME_TEXT', 'Sample', 'CollectionError', 'CSVSource',
-           'sdb_schema', 'SDBSource', 'Collection', 'open_collection', 'check_transcripts', 'encode_audio', 'SDBWriter',
-           'write_csv', 'CSVWriter', 'TarWriter', 'open_writer', 'convert', 'main_data_set_tool']
+           'sdb_schema', 'SDBSource', 'Collection', 'open_collection', 'as_collection', 'check_transcripts',
+           'encode_audio', 'SDBWriter', 'write_csv', 'CSVWriter', 'TarWriter', 'open_writer', 'convert',
+           'main_data_set_tool']
 
 # %% ../nbs/03_samples.ipynb #42c3a095
 import argparse, csv, io, json, os, struct, sys, tarfile, tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from .audio import (SAMPLE_RATE, OPUS_RATES, AudioError, audio_duration, read_audio,
                                  to_mono, resample, opus_encode, opus_decode, opus_duration, wav_bytes)
+from .text import as_alphabet
 
 # %% ../nbs/03_samples.ipynb #9abdaa32
 @dataclass(frozen=True, eq=False)
@@ -341,9 +343,19 @@ def open_collection(spec, # path, comma-separated paths, or a list of .csv/.sdb 
     if limit: order = order[:limit]
     return Collection(collection.sources, order, sample_rate)
 
+# %% ../nbs/03_samples.ipynb #88fe7b19
+def as_collection(collection, # a `Collection`, or what `open_collection` opens: a path, comma-separated paths, a list
+                  **options,  # open_collection's options (labeled, limit, reverse, sort_by_duration, sample_rate)
+                 ) -> Collection:
+    "`collection` itself, or the collection opened from the path(s) it names."
+    return collection if isinstance(collection, Collection) else open_collection(collection, **options)
+
 # %% ../nbs/03_samples.ipynb #5310ae2f
-def check_transcripts(collection: Collection, alphabet) -> list[str]:
+def check_transcripts(collection, # a `Collection` or its path(s)
+                      alphabet,   # an `Alphabet` or the path of an alphabet.txt
+                     ) -> list[str]:
     "One message per sample whose transcript the alphabet cannot encode (or that is empty), naming file and row."
+    collection, alphabet = as_collection(collection), as_alphabet(alphabet)
     problems = []
     for i, transcript in enumerate(collection.transcripts):
         if not transcript: problems.append(f"{collection.where(i)}: empty transcript"); continue

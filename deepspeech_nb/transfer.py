@@ -30,7 +30,7 @@ from .checkpoints import (CheckpointError, ProgressState, checkpoint_meta, list_
 from .checkpoints import drop_source_layers as layers_dropped_by
 from .features import FeatureConfig
 from .model import ModelConfig, build_model
-from .text import Alphabet, UTF8Alphabet, load_alphabet
+from .text import Alphabet, UTF8Alphabet, as_alphabet, load_alphabet
 
 # %% ../nbs/16_transfer.ipynb #d575b148
 class DeepSpeechCheckpointError(CheckpointError):
@@ -359,6 +359,7 @@ def feature_config_from_flags(flags: dict, n_input: int = 26, n_context: int = 9
 # %% ../nbs/16_transfer.ipynb #30d01735
 def source_alphabet(ckpt: TF1Checkpoint, alphabet=None):  # -> Alphabet | UTF8Alphabet | None
     "The alphabet of the checkpoint's output layer: `alphabet`, alphabet.txt beside it, bytes mode (256), English (29), else None."
+    alphabet = as_alphabet(alphabet)
     beside = Path(ckpt.prefix).parent / "alphabet.txt"
     if alphabet is None and beside.is_file(): alphabet = Alphabet(beside)
     if alphabet is None and ckpt.n_classes == 256: alphabet = UTF8Alphabet()
@@ -405,7 +406,7 @@ def import_deepspeech_checkpoint(src,                     # TF1 checkpoint folde
     if list_checkpoints(dest, "last") or list_checkpoints(dest, "best"):
         raise DeepSpeechCheckpointError(f"{dest} already holds a deepspeech_nb checkpoint: import into a new folder")
     ckpt = read_tf1_checkpoint(src, forget_bias)
-    alphabet = source_alphabet(ckpt, alphabet)
+    alphabet = source_alphabet(ckpt, alphabet)   # reads a path too
     model, cfg = model_from_tf1(ckpt, n_input, n_context)
     diff = verify_import(model, ckpt, cfg) if verify else None
     if diff is not None and not diff <= tolerance and not ckpt.layer_norm:
@@ -516,6 +517,7 @@ def _describe(alphabet) -> str:
 
 def check_fine_tune(load_dir, alphabet, model_cfg: ModelConfig | None = None):
     "Raise `TransferError` with the seed's advice when `alphabet` (or `n_hidden`) is not the checkpoint's."
+    alphabet = as_alphabet(alphabet)
     if not _own_checkpoint(load_dir):
         found = sorted(p.name for p in Path(load_dir).iterdir()) if Path(load_dir).is_dir() else "the folder does not exist"
         raise TransferError(f"no checkpoint to fine-tune in {load_dir} (found: {found}): point --load_checkpoint_dir "
