@@ -243,9 +243,9 @@ def _run_parser():
     import argparse
     ap = argparse.ArgumentParser(prog="deepspeech-nb run", description=main_run.__doc__)
     ap.add_argument("notebook", help="a notebook with a cell tagged 'parameters', e.g. nbs/runs/train.ipynb")
-    ap.add_argument("-p", "--parameter", nargs="+", action="append", default=[], metavar="NAME VALUE",
+    ap.add_argument("-p", "--parameter", nargs="+", action="append", default=[], metavar=("NAME", "VALUE"),
                     help="set a parameter; several values make a grid: one run per combination")
-    ap.add_argument("--sweep", default=None, help="YAML/JSON file mapping parameters to lists of values (a grid)")
+    ap.add_argument("--sweep", default=None, metavar="FILE", help="YAML/JSON file mapping parameters to lists of values (a grid)")
     ap.add_argument("--runs_dir", default="runs", help="folder that receives one sub-folder per run")
     ap.add_argument("--name", default=None, help="run name (default: the notebook's name)")
     ap.add_argument("--show_parameters", action="store_true", help="list the notebook's parameters and exit")

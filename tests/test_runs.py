@@ -78,3 +78,37 @@ def test_same_parameters_and_seed_repeat_the_metrics(tmp_path):
     assert losses(first) != losses(other)                     # the seed is what makes them equal
     tests = [json.loads((r / "test.json").read_text()) for r in run_folders(tmp_path)]
     assert tests[0]["wer"] == tests[1]["wer"] and math.isclose(tests[0]["loss"], tests[1]["loss"], rel_tol=1e-5)
+
+
+def toy_notebook(path):
+    "A two-parameter run notebook that writes per-epoch losses, so CLI behaviour is tested without training."
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('epochs: int = 3  # passes\nlr: float = 1.0  # step size\nrun_dir: str = ""  # the run folder')
+    params.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell('import json, pathlib\nm = [{"epoch": e + 1, "train_loss": lr / (e + 1)} for e in range(epochs)]\n'
+                                     'pathlib.Path(run_dir, "metrics.json").write_text(json.dumps(m))')
+    nb.cells = [params, body]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_sweep_file_and_parameters_make_a_grid(tmp_path):
+    toy = toy_notebook(tmp_path / "toy.ipynb")
+    (tmp_path / "sweep.yaml").write_text("lr: [1.0, 0.5]\n")
+    out = deepspeech_nb("run", toy, "--runs_dir", tmp_path / "runs", "--sweep", tmp_path / "sweep.yaml",
+                        "-p", "epochs", "2", "4", timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    runs = run_folders(tmp_path / "runs")
+    assert sorted(r.name.split("-", 2)[-1] for r in runs) == sorted(
+        f"toy-lr={lr}-epochs={e}" for lr in (1.0, 0.5) for e in (2, 4))
+    listing = deepspeech_nb("runs", "--runs_dir", tmp_path / "runs", timeout=120)
+    header, *rows = listing.stdout.splitlines()
+    assert header.split() == ["run", "notebook", "epochs", "lr", "train_loss", "best_train_loss", "seconds"]
+    finals = sorted((float(r.split()[3]), int(r.split()[2]), float(r.split()[4])) for r in rows)
+    assert finals == [(0.5, 2, 0.25), (0.5, 4, 0.125), (1.0, 2, 0.5), (1.0, 4, 0.25)]
+    only = deepspeech_nb("runs", runs[0].name, "--runs_dir", tmp_path / "runs", "--all", timeout=120)
+    assert len(only.stdout.splitlines()) == 2 and "run_dir" in only.stdout.splitlines()[0]
+    missing = deepspeech_nb("runs", "nope", "--runs_dir", tmp_path / "runs", timeout=120)
+    assert missing.returncode == 2 and "no run folder" in missing.stderr and "Traceback" not in missing.stderr
