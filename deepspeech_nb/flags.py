@@ -105,7 +105,7 @@ EXPORT_FLAGS = [
     ("boolean", "export_zip", False, "bundle the TFLite model, the scorer and the model card into a zip"),
     ("string", "export_file_name", "output_graph", "base name of the exported model files"),
     ("integer", "export_beam_width", 500, "beam width stored in the exported model's metadata as the default"),
-    ("integer", "export_batch_size", 1, "batch size of the exported whole-utterance signature"),
+    ("integer", "export_batch_size", 1, "accepted for DeepSpeech compatibility: the exported whole-utterance signature takes any batch size"),
     ("boolean", "export_quantize", True, "store the TFLite weights as int8 (dynamic range): about 4x smaller and faster on CPU"),
     ("string", "export_author_id", "author", "metadata: author of the model (a GitHub user or organisation name)"),
     ("string", "export_model_name", "model", "metadata: name of the model (no slashes)"),

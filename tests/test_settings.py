@@ -44,14 +44,20 @@ def test_flag_names_are_unique_and_aliases_point_at_flags():
     assert set(flags.FLAG_ALIASES.values()) <= set(names)
 
 
-def test_configuration_builders_read_only_flags(params):
+def names_read_by_builders(params) -> set[str]:
+    "Every name the configuration builders of `flags.configs_from_params` read from the params."
     recorder = ReadRecorder(params)
     for field, module in flags.CONFIG_MODULES.items():
         flags.module_config(module, recorder, flags.CONFIG_FUNCTIONS.get(field, "config_from_params"))
     features, alphabet = flags.features_from_params(recorder), flags.alphabet_from_params(recorder)
     flags.model_from_params(recorder, features, alphabet)
-    assert recorder.read, "the recorder saw no reads"
-    unknown = sorted(recorder.read - set(FLAGS))
+    return recorder.read
+
+
+def test_configuration_builders_read_only_flags(params):
+    read = names_read_by_builders(params)
+    assert {"train_files", "n_hidden", "load_train", "beam_width", "export_dir", "augment"} <= read
+    unknown = sorted(read - set(FLAGS))
     assert not unknown, f"read by a configuration builder, but no flag sets them: {unknown}"
 
 
@@ -68,6 +74,35 @@ def test_built_configurations_hold_the_flag_values(params):
     wrong = [f"{type(c).__name__}.{f.name} = {getattr(c, f.name)!r}, flag: {params[f.name]!r}"
              for c in built for f in flag_fields(c) if not same(getattr(c, f.name), params[f.name])]
     assert not wrong, "\n".join(wrong)
+
+
+def test_splits_hold_their_flags(params):
+    "The split flags have other names in `SplitConfig` (files, batch_size, limit, reverse)."
+    data = flags.configs_from_params(params).data
+    for split, flag in (("train", "train"), ("dev", "dev"), ("test", "test"), ("metrics", "dev")):
+        got = getattr(data, split)
+        assert (got.files, got.batch_size, got.limit, got.reverse) == (
+            params[f"{split}_files"], params[f"{flag}_batch_size"], params[f"limit_{flag}"], params[f"reverse_{flag}"])
+    split_defaults = {f.name: f.default for f in dataclasses.fields(type(data.train))}
+    assert split_defaults == {"files": FLAGS["train_files"][1], "batch_size": FLAGS["train_batch_size"][1],
+                              "limit": FLAGS["limit_train"][1], "reverse": FLAGS["reverse_train"][1]}
+
+
+TABLE_ROW = re.compile(r'^\s*\("(string|integer|float|boolean|multi_string)", ')
+
+
+def test_every_flag_does_something_or_says_it_is_only_accepted(params):
+    "A flag is read by a builder, is a configuration field, or is named in the package (e.g. `params['n_trials']`)."
+    source = "\n".join(line for path in (ROOT / "deepspeech_nb").glob("*.py") if path.name != "_modidx.py"
+                       for line in path.read_text().splitlines() if not TABLE_ROW.match(line))
+    run = flags.configs_from_params(params)
+    fields = {f.name for part in dataclasses.fields(run) if dataclasses.is_dataclass(getattr(run, part.name))
+              for f in dataclasses.fields(getattr(run, part.name))}
+    used = names_read_by_builders(params) | fields
+    unused = [f"--{name}: {help_}" for rows in flags.FLAG_GROUPS.values() for _, name, _, help_ in rows
+              if name not in used and not re.search(rf"""["']{name}["']""", source)
+              and not help_.startswith("accepted for DeepSpeech compatibility")]
+    assert not unused, "flags nothing reads (say 'accepted for DeepSpeech compatibility: ...' if that is meant):\n" + "\n".join(unused)
 
 
 def test_dataclass_defaults_are_the_flag_defaults(params):
