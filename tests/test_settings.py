@@ -3,7 +3,7 @@ each module's `config_from_params` builds its dataclass from it, reading no othe
 parameters cells use the flag names and defaults. A run notebook may pick another default for its own purpose
 (a small model that overfits LDC93S1 in minutes), but only saying so in its comment as `(flag default: VALUE)`,
 which this test checks against the table too."""
-import ast, dataclasses, re
+import ast, dataclasses, difflib, re
 from pathlib import Path
 import pytest
 
@@ -120,7 +120,10 @@ def test_run_notebook_parameters_match_the_flags(notebook):
     problems = []
     for name, (default, typ, help_) in notebook_parameters(notebook).items():
         if not help_.strip(): problems.append(f"{name}: no comment saying what it is")
-        if name not in FLAGS: continue
+        if name not in FLAGS:
+            close = difflib.get_close_matches(name, FLAGS, n=1, cutoff=0.9)   # a misspelt flag would be silently unused
+            if close: problems.append(f"{name}: not a flag; did you mean {close[0]}?")
+            continue
         kind, flag_default = FLAGS[name]
         if typ != PYTHON_TYPE[kind]: problems.append(f"{name}: {typ}, the flag is a {kind}")
         value, documented = ast.literal_eval(default), DOCUMENTED_DEFAULT.search(help_)
