@@ -821,16 +821,16 @@ def _cannot_play(why: str) -> int:
           "or --output FILE.wav instead.", file=sys.stderr)
     return 1
 
-GRAPH_AUGMENTATION_NOTE = ("cannot be played: {names} change the spectrogram or features inside the training graph, "
-                           "not the audio; see them in the widgets lesson (nbs/17_widgets.ipynb, deepspeech_nb.widgets)")
+GRAPH_AUGMENTATION_NOTE = ("{names} cannot be played: they change the spectrogram or features inside the training "
+                           "graph, not the audio; see them in the widgets lesson (nbs/17_widgets.ipynb, deepspeech_nb.widgets)")
 
 def _augmented_for_play(audio: np.ndarray, rate: int, augmentations, clock: float, rng, label: str) -> np.ndarray:
     "`apply_sample_augmentations` (same random draws), saying on stderr which augmentations this sample did not get."
     for aug in augmentations:
         if not isinstance(aug, SampleAugmentation): continue
         if rng.random() < aug.p: audio = aug.apply(audio, rate, clock, rng)
-        else: print(f"{label}: {aug.name} not applied (p={aug.p:g}: it reaches that share of the samples; "
-                    f"p=1 applies it to every one)", file=sys.stderr)
+        else: print(f"{label}: {aug.name} not applied to this sample (p={aug.p:g}: it is applied to that share of the "
+                    f"samples, at random; p=1 applies it to every one)", file=sys.stderr)
     return audio
 
 def main_play(argv: list[str]) -> int:

@@ -13,8 +13,8 @@ __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_
            'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training', 'new_training_data',
            'plan_epochs', 'Saver', 'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions',
            'train_epoch', 'TrainContext', 'check_largest_batch', 'freeze_for_epoch', 'load_data', 'epoch_entry', 'fit',
-           'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train',
-           'train_from_params', 'main_train']
+           'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer',
+           'records_test', 'train', 'train_from_params', 'main_train']
 
 # %% ../nbs/11_train.ipynb #8f71cf26
 import dataclasses, json, math, os, sys, time
@@ -722,6 +722,10 @@ def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     return greedy_decode(logits, loaded.alphabet or cfg.alphabet)
 
 # %% ../nbs/11_train.ipynb #ef83b3c4
+def records_test(cfg: RunConfig, evaluate_dir) -> bool:
+    "Whether the test report goes into the run folder: not into a release folder (ours only, or an explicit --run_dir)."
+    return bool(cfg.data.train.files) or "run_dir" in cfg.explicit or _has_checkpoint(evaluate_dir)
+
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
@@ -734,7 +738,7 @@ def train(cfg: RunConfig, log=print) -> dict:
     evaluate_dir = cfg.checkpoint.save_checkpoint_dir if cfg.data.train.files else cfg.checkpoint.load_checkpoint_dir
     if cfg.data.test.files and is_chief(strategy):
         out["test"] = test(cfg, evaluate_dir, log)
-        RunRecord(cfg).write("test.json", {"wer": out["test"].wer, "cer": out["test"].cer, "loss": out["test"].loss,
+        if records_test(cfg, evaluate_dir): RunRecord(cfg).write("test.json", {"wer": out["test"].wer, "cer": out["test"].cer, "loss": out["test"].loss,
                                            "samples": out["test"].rows})
     if cfg.export is not None and is_chief(strategy):
         from deepspeech_nb.export import export_model

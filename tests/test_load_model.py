@@ -72,8 +72,9 @@ def test_explicit_contradicting_n_hidden_gets_one_line_of_fitting_advice(trained
     out = run(DEEPSPEECH_PY + ["--checkpoint_dir", str(trained), "--test_files", str(cuts), "--n_hidden", "2048",
                                *QUIET], home)
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    line = out.stderr.strip()
-    assert len(line.splitlines()) == 1, line
+    ours = [l for l in out.stderr.splitlines() if l.startswith("deepspeech-nb")]   # TensorFlow's start-up lines aside
+    assert len(ours) == 1, out.stderr
+    line = ours[0]
     assert "trained with --n_hidden 32, but --n_hidden 2048 was given" in line
     assert "drop --n_hidden" in line and "pass the checkpoint trained with --n_hidden 2048" in line
 
@@ -130,5 +131,5 @@ def test_play_says_what_it_did_not_apply(home, tmp_path):
     out = run(CLI + ["play", "--augment", "codec[p=0.0]", "--augment", "frequency_mask", "--output",
                      str(tmp_path / "x.wav"), str(data_path("deepspeech", "LDC93S1.wav"))], home)
     assert out.returncode == 0, out.stderr
-    assert "codec not applied (p=0" in out.stderr
+    assert "codec not applied to this sample (p=0" in out.stderr
     assert "frequency_mask cannot be played" in out.stderr and "17_widgets" in out.stderr
