@@ -282,12 +282,15 @@ def _model_outputs(opts, params: dict) -> tuple[ModelOutputs, object]:
 # %% ../nbs/13_evaluate.ipynb #83bc0861
 def _parse(argv: list[str], prog: str):
     "(own options, DeepSpeech flag values) of an evaluate / lm-optimize command line."
-    from deepspeech_nb.flags import parse_flags, resolve_params, help_text
+    from deepspeech_nb.flags import check_explicit_flags, parse_flags, resolve_params, help_text
     opts, rest = _source_parser(prog).parse_known_args(argv)
     if opts.help:
         print(f"usage: {prog} [--model M.tflite | --logits_file F.npz] [--dump_logits F.npz] [DeepSpeech flags]\n")
         print(_source_parser(prog).format_help().split("\n", 2)[-1]); print(help_text(full=True)); return opts, None
-    return opts, resolve_params(parse_flags(rest))
+    parsed = parse_flags(rest)
+    params = resolve_params(parsed)
+    if not (opts.model or opts.logits_file): check_explicit_flags(parsed, params["load_checkpoint_dir"])
+    return opts, params
 
 def main_evaluate(argv: list[str]) -> int:
     "`deepspeech-nb evaluate`: WER, CER and loss of a checkpoint or TFLite model on --test_files."

@@ -339,14 +339,16 @@ def resident_mb_after_load(model_path, # a .tflite file
 # %% ../nbs/14_export.ipynb #de02845f
 def main_export(argv: list[str]) -> int:
     "`deepspeech-nb export`: export the checkpoint in --checkpoint_dir into --export_dir."
-    from deepspeech_nb.flags import parse_flags, resolve_params
+    from deepspeech_nb.flags import check_explicit_flags, parse_flags, resolve_params
     if any(a in ("-h", "--help", "--helpfull") for a in argv):
         print(main_export.__doc__ + "\n\nflags: --checkpoint_dir, --export_dir, --export_tflite, --export_quantize, "
               "--n_steps, --export_zip, --scorer_path, --export_file_name, --export_beam_width, --remove_export, "
               "--export_author_id, --export_model_name, --export_model_version, --export_contact_info, "
               "--export_license, --export_language, --export_description"); return 0
     try:
-        params = resolve_params(parse_flags(argv))
+        parsed = parse_flags(argv)
+        params = resolve_params(parsed)
+        check_explicit_flags(parsed, params["checkpoint_dir"])   # --n_hidden etc. only if they fit the checkpoint
         cfg = config_from_params(params)
         if cfg is None: raise ExportError("--export_dir is required")
         files = export_model(params["checkpoint_dir"], cfg)

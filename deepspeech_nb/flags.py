@@ -10,8 +10,8 @@ __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPO
            'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'CONFIG_MODULES', 'CONFIG_FUNCTIONS',
            'GEOMETRY_FLAGS', 'new_flag_values', 'default_params', 'FlagsError', 'Params', 'parse_flags', 'help_text',
            'params_to_argv', 'RunConfig', 'xdg_data_home', 'resolve_params', 'module_config', 'source_dir', 'run_kind',
-           'stored_geometry', 'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'alphabet_from_params',
-           'features_from_params', 'model_from_params', 'configs_from_params']
+           'stored_geometry', 'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags',
+           'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
 
 # %% ../nbs/18_flags.ipynb #5a6f4914
 import dataclasses, importlib, os, sys
@@ -346,6 +346,11 @@ def check_alphabet(p: dict, explicit: frozenset, alphabet, record: dict):
     raise FlagsError(f"the checkpoint in {source_dir(p)} was trained with another alphabet ({stored.size} labels, bytes "
                      f"mode {stored.is_bytes}) than --{name} gives ({alphabet.size}, {alphabet.is_bytes}): drop --{name} "
                      f"(the checkpoint's own alphabet is used) or pass the checkpoint trained with it")
+
+def check_explicit_flags(params: dict, folder):
+    "For commands that only read the checkpoint in `folder` (evaluate, export): refuse given flags that contradict it."
+    p = {**resolve_params(dict(params)), "train_files": "", "drop_source_layers": 0, "load_checkpoint_dir": str(folder)}
+    checkpoint_params(p, frozenset(getattr(params, "explicit", ())), stored_geometry(p))
 
 # %% ../nbs/18_flags.ipynb #add62fed
 def _continued_dir(p: dict) -> str:

@@ -79,6 +79,18 @@ def test_explicit_contradicting_n_hidden_gets_one_line_of_fitting_advice(trained
     assert "drop --n_hidden" in line and "pass the checkpoint trained with --n_hidden 2048" in line
 
 
+def test_evaluate_and_export_refuse_only_a_contradicting_flag(trained, cuts, home, tmp_path):
+    "`deepspeech-nb evaluate` and `export` read the checkpoint's geometry; a given --n_hidden of another size is refused."
+    out = run(CLI + ["evaluate", "--load_checkpoint_dir", str(trained), "--test_files", str(cuts), "--n_hidden", "64",
+                     "--beam_width", "1"], home)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and "drop --n_hidden" in out.stderr, out.stderr[-2000:]
+    out = run(CLI + ["export", "--checkpoint_dir", str(trained), "--export_dir", str(tmp_path / "e"), "--n_hidden", "64"], home)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "drop --n_hidden" in out.stderr, out.stderr[-2000:]
+    assert not (tmp_path / "e").exists()
+    out = run(CLI + ["evaluate", "--load_checkpoint_dir", str(trained), "--test_files", str(cuts), "--beam_width", "1"], home)
+    assert out.returncode == 0 and "WER" in out.stdout, out.stderr[-2000:]
+
+
 def test_finished_run_fine_tunes_on_new_data_then_has_nothing_to_do(trained, cuts, home, tmp_path):
     "New --train_files on a finished run train --epochs MORE; the same command again names --fine_tune."
     import shutil
