@@ -6,14 +6,15 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/augment.html.md"""
 
 # %% auto #0
 __all__ = ['PEAK_TO_SINE_RMS_DB', 'COMB_PRIMES', 'MIN_COMB_DELAY', 'MIN_RESAMPLE_RATE', 'OPUS_BITRATES', 'DOMAINS',
-           'AUGMENTATIONS', 'SPEC_RE', 'GUIDE_ALL_AUGMENTATIONS', 'PLAYERS', 'GAP_SECONDS', 'AugmentationError',
-           'ValueRange', 'parse_value_range', 'pick_value_from_range', 'tf_pick_value_from_range', 'augmentation_clock',
-           'gain_db_to_ratio', 'max_dbfs', 'rms', 'normalize_audio', 'format_value_range', 'Augmentation',
-           'SampleAugmentation', 'Overlay', 'comb_filter', 'Reverb', 'Gaps', 'fit_length', 'Resample', 'Codec',
-           'Volume', 'GraphContext', 'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'FrequencyMask', 'TimeMask',
-           'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names', 'parse_augmentation', 'parse_augmentations',
-           'apply_sample_augmentations', 'augment_samples', 'apply_graph_augmentations', 'AugmentConfig',
-           'config_from_params', 'find_player', 'sound_device_available', 'playback_problem', 'main_play']
+           'AUGMENTATIONS', 'SPEC_RE', 'GUIDE_ALL_AUGMENTATIONS', 'PLAYERS', 'GAP_SECONDS', 'GRAPH_AUGMENTATION_NOTE',
+           'AugmentationError', 'ValueRange', 'parse_value_range', 'pick_value_from_range', 'tf_pick_value_from_range',
+           'augmentation_clock', 'gain_db_to_ratio', 'max_dbfs', 'rms', 'normalize_audio', 'format_value_range',
+           'Augmentation', 'SampleAugmentation', 'Overlay', 'comb_filter', 'Reverb', 'Gaps', 'fit_length', 'Resample',
+           'Codec', 'Volume', 'GraphContext', 'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'FrequencyMask',
+           'TimeMask', 'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names', 'parse_augmentation',
+           'parse_augmentations', 'apply_sample_augmentations', 'augment_samples', 'apply_graph_augmentations',
+           'AugmentConfig', 'config_from_params', 'find_player', 'sound_device_available', 'playback_problem',
+           'main_play']
 
 # %% ../nbs/06_augment.ipynb #5546ef25
 import argparse, importlib, math, os, re, shutil, subprocess, sys, tempfile
@@ -820,12 +821,26 @@ def _cannot_play(why: str) -> int:
           "or --output FILE.wav instead.", file=sys.stderr)
     return 1
 
+GRAPH_AUGMENTATION_NOTE = ("{names} cannot be played: they change the spectrogram or features inside the training "
+                           "graph, not the audio; see them in the widgets lesson (nbs/17_widgets.ipynb, deepspeech_nb.widgets)")
+
+def _augmented_for_play(audio: np.ndarray, rate: int, augmentations, clock: float, rng, label: str) -> np.ndarray:
+    "`apply_sample_augmentations` (same random draws), saying on stderr which augmentations this sample did not get."
+    for aug in augmentations:
+        if not isinstance(aug, SampleAugmentation): continue
+        if rng.random() < aug.p: audio = aug.apply(audio, rate, clock, rng)
+        else: print(f"{label}: {aug.name} not applied to this sample (p={aug.p:g}: it is applied to that share of the "
+                    f"samples, at random; p=1 applies it to every one)", file=sys.stderr)
+    return audio
+
 def main_play(argv: list[str]) -> int:
     "`deepspeech-nb play [--augment SPEC]... SOURCE...`: hear or write samples as training would see them (bin/play.py)."
     args = _play_parser().parse_args(argv)
     try: augmentations = parse_augmentations(args.augment)
     except AugmentationError as e: print(f"deepspeech-nb play: {e}", file=sys.stderr); return 2
     if not 0.0 <= args.clock <= 1.0: print("deepspeech-nb play: --clock must be between 0.0 and 1.0", file=sys.stderr); return 2
+    graph = sorted({a.name for a in augmentations if not isinstance(a, SampleAugmentation)})
+    if graph: print("deepspeech-nb play: " + GRAPH_AUGMENTATION_NOTE.format(names=", ".join(graph)), file=sys.stderr)
     writing = args.pipe or args.output
     if not writing and (why := playback_problem()): return _cannot_play(why)
     rng = np.random.default_rng(args.seed)
@@ -835,7 +850,7 @@ def main_play(argv: list[str]) -> int:
     for load, label in chosen:
         audio, rate = _audio_of(load())
         print(f"{label}: {len(audio) / rate:.2f} s", file=sys.stderr)
-        audio = apply_sample_augmentations(audio, rate, augmentations, args.clock, rng)
+        audio = _augmented_for_play(audio, rate, augmentations, args.clock, rng, label)
         if writing: pieces += [audio, np.zeros(int(GAP_SECONDS * rate), np.float32)]
         elif (why := _play(audio, rate)): return _cannot_play(why)
     if writing:

@@ -7,8 +7,8 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/evaluate.html.md"""
 # %% auto #0
 __all__ = ['RULE', 'edit_distance', 'wer', 'cer', 'corpus_wer', 'corpus_cer', 'ctc_loss', 'SampleResult', 'sample_result',
            'Report', 'report', 'format_sample', 'format_report', 'write_test_output', 'EvaluateError',
-           'evaluate_logits', 'ModelOutputs', 'save_outputs', 'load_outputs', 'checkpoint_outputs', 'tflite_outputs',
-           'main_evaluate', 'main_lm_optimize']
+           'evaluate_logits', 'ModelOutputs', 'save_outputs', 'load_outputs', 'checkpoint_model', 'checkpoint_outputs',
+           'tflite_outputs', 'main_evaluate', 'main_lm_optimize']
 
 # %% ../nbs/13_evaluate.ipynb #4f4c95b8
 import argparse, json, math, os, sys
@@ -211,42 +211,24 @@ def load_outputs(path) -> ModelOutputs:
     return ModelOutputs(logits, data["references"].tolist(), data["wav_filenames"].tolist(), losses)
 
 # %% ../nbs/13_evaluate.ipynb #816cba53
-def _checkpoint_setup(params: dict):
-    "(ModelConfig, FeatureConfig, alphabet) of the checkpoint to evaluate: its flags.json, else the flags."
-    from deepspeech_nb.checkpoints import read_checkpoint_meta
-    from deepspeech_nb.model import ModelConfig
-    from deepspeech_nb.features import FeatureConfig
-    from deepspeech_nb.text import Alphabet, UTF8Alphabet, load_alphabet
-    meta = read_checkpoint_meta(params["load_checkpoint_dir"]) or {}
-    alphabet = meta.get("alphabet")
-    if alphabet: alphabet = UTF8Alphabet() if alphabet["is_bytes"] else Alphabet.from_labels(alphabet["labels"])
-    else: alphabet = load_alphabet(params.get("alphabet_config_path") or None, params.get("bytes_output_mode", False))
-    features = FeatureConfig(**meta["features"]) if meta.get("features") else _from_params(FeatureConfig, params)
-    model = (ModelConfig(**meta["model"]) if meta.get("model") else
-             _from_params(ModelConfig, params, n_classes=alphabet.size + 1, n_input=features.n_input, n_context=features.n_context))
-    return model, features, alphabet
-
-def _from_params(cls, params: dict, **fixed):
-    "A config dataclass with the fields that `params` (flag values) name."
-    import dataclasses
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{**{k: v for k, v in params.items() if k in names}, **fixed})
+def checkpoint_model(params: dict):  # -> transfer.LoadedModel: model, model_cfg, feature_cfg, alphabet, progress
+    "The `--load_evaluate` model of `--load_checkpoint_dir`, built in the geometry its checkpoint records."
+    from deepspeech_nb.transfer import load_model   # ours or a DeepSpeech 0.9 release folder
+    return load_model(params["load_checkpoint_dir"], params.get("load_evaluate", "auto"))
 
 # %% ../nbs/13_evaluate.ipynb #fc20922d
 def checkpoint_outputs(collection,          # `samples.Collection` of the test set
                        params: dict,        # flag values: load_checkpoint_dir, load_evaluate, test_batch_size...
                        progress=None,       # called with the number of samples done
+                       loaded=None,         # `checkpoint_model(params)` when the caller has it already
                       ) -> ModelOutputs:
     "Run the checkpoint's model over a collection: logits and CTC losses per sample."
     from deepspeech_nb.samples import as_collection
     collection = as_collection(collection)
     import tensorflow as tf
-    from deepspeech_nb.checkpoints import EVALUATE_LOAD_ORDER, load_checkpoint
     from deepspeech_nb.features import audio_to_features
-    from deepspeech_nb.model import build_model
-    model_cfg, feature_cfg, alphabet = _checkpoint_setup(params)
-    model = build_model(model_cfg)
-    load_checkpoint(params["load_checkpoint_dir"], model, which=params.get("load_evaluate", "auto"), order=EVALUATE_LOAD_ORDER)
+    loaded = loaded or checkpoint_model(params)
+    model, feature_cfg = loaded.model, loaded.feature_cfg
     logits, refs, names, batch = [], [], [], max(1, int(params.get("test_batch_size", 1)))
     for start in range(0, len(collection), batch):
         samples = [collection[i] for i in range(start, min(start + batch, len(collection)))]
@@ -296,19 +278,23 @@ def _model_outputs(opts, params: dict) -> tuple[ModelOutputs, object]:
         alphabet = Model(opts.model).alphabet
         out = tflite_outputs(collection, opts.model)
     else:
-        out, alphabet = checkpoint_outputs(collection, params), _checkpoint_setup(params)[2]
+        loaded = checkpoint_model(params)
+        out, alphabet = checkpoint_outputs(collection, params, loaded=loaded), loaded.alphabet
     if opts.dump_logits: save_outputs(out, opts.dump_logits)
     return out, alphabet
 
 # %% ../nbs/13_evaluate.ipynb #83bc0861
 def _parse(argv: list[str], prog: str):
     "(own options, DeepSpeech flag values) of an evaluate / lm-optimize command line."
-    from deepspeech_nb.flags import parse_flags, resolve_params, help_text
+    from deepspeech_nb.flags import check_explicit_flags, parse_flags, resolve_params, help_text
     opts, rest = _source_parser(prog).parse_known_args(argv)
     if opts.help:
         print(f"usage: {prog} [--model M.tflite | --logits_file F.npz] [--dump_logits F.npz] [DeepSpeech flags]\n")
         print(_source_parser(prog).format_help().split("\n", 2)[-1]); print(help_text(full=True)); return opts, None
-    return opts, resolve_params(parse_flags(rest))
+    parsed = parse_flags(rest)
+    params = resolve_params(parsed)
+    if not (opts.model or opts.logits_file): check_explicit_flags(parsed, params["load_checkpoint_dir"])
+    return opts, params
 
 def main_evaluate(argv: list[str]) -> int:
     "`deepspeech-nb evaluate`: WER, CER and loss of a checkpoint or TFLite model on --test_files."

@@ -8,9 +8,11 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/flags.html.md"""
 # %% auto #0
 __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPOINT_FLAGS', 'EXPORT_FLAGS', 'DECODER_FLAGS',
            'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'ESSENTIAL_GROUPS', 'CONFIG_MODULES',
-           'CONFIG_FUNCTIONS', 'new_flag_values', 'default_params', 'FlagsError', 'parse_flags', 'help_text',
-           'params_to_argv', 'RunConfig', 'xdg_data_home', 'resolve_params', 'module_config', 'alphabet_from_params',
-           'features_from_params', 'model_from_params', 'configs_from_params']
+           'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'new_flag_values', 'default_params', 'FlagsError', 'Params',
+           'parse_flags', 'help_text', 'params_to_argv', 'RunConfig', 'xdg_data_home', 'resolve_params',
+           'module_config', 'source_dir', 'run_kind', 'stored_geometry', 'contradiction_advice', 'checkpoint_params',
+           'check_alphabet', 'check_explicit_flags', 'alphabet_from_params', 'features_from_params',
+           'model_from_params', 'configs_from_params']
 
 # %% ../nbs/18_flags.ipynb #5a6f4914
 import dataclasses, importlib, os, sys
@@ -81,6 +83,7 @@ TRAIN_FLAGS = [
     ("boolean", "use_allow_growth", False, "let GPU memory grow on demand instead of reserving it all at start"),
     ("boolean", "train_cudnn", False, "accepted for DeepSpeech compatibility: the LSTM uses the cuDNN kernel on a GPU automatically, with the same weights as on CPU"),
     ("boolean", "load_cudnn", False, "accepted for DeepSpeech compatibility: cuDNN and CPU checkpoints are the same, nothing to convert"),
+    ("boolean", "fine_tune", False, "a finished run in --checkpoint_dir trains --epochs MORE epochs (other --train_files than it recorded do this by themselves); an interrupted run always resumes exactly"),
     ("boolean", "skip_batch_test", False, "skip the forward+backward pass on the largest batch that runs before the first epoch to surface out-of-memory errors early"),
 ]
 
@@ -196,14 +199,20 @@ def default_params() -> dict:
 class FlagsError(ValueError):
     "A command line that does not parse: unknown flag, bad value, or a stray positional argument."
 
+class Params(dict):
+    "A params dict that also knows which flags the command line gave (`.explicit`, absl's `FlagValues[name].present`)."
+    explicit: frozenset = frozenset()
+
 def parse_flags(argv: list[str], # command-line arguments, without the program name
-               ) -> dict:        # params: {flag name: value}
+               ) -> dict:        # params: {flag name: value}, a `Params` whose `.explicit` names the flags given
     "Parse DeepSpeech-style training flags into a flat params dict."
     fv = new_flag_values()
     try: rest = fv(["deepspeech-nb train", *argv])
     except absl_flags.Error as e: raise FlagsError(f"{e}\n(`deepspeech-nb train --helpfull` lists every flag)") from None
     if len(rest) > 1: raise FlagsError(f"unexpected argument(s) {rest[1:]}: every setting is a --flag")
-    return _params(fv)
+    params = Params(_params(fv))
+    params.explicit = frozenset(name for name in params if fv[name].present)
+    return params
 
 # %% ../nbs/18_flags.ipynb #fede5433
 ESSENTIAL_GROUPS = ("data", "model", "training", "checkpoints")   # the sections `--help` shows
@@ -242,6 +251,7 @@ class RunConfig:
     augment: Any = None   # augment.AugmentConfig (None: no augmentation)
     export: Any = None    # export.ExportConfig (None: no export)
     decode: Any = None    # decode.DecodeConfig (beam search / scorer for test)
+    explicit: frozenset = frozenset()  # flags the user gave (command line or keyword); only these can contradict a checkpoint
 
     def replace(self, **changes) -> "RunConfig":
         "A copy with some parts replaced (`cfg.replace(train=...)`)."
@@ -280,6 +290,66 @@ def module_config(module: str, params: dict, function: str = "config_from_params
     make = getattr(mod, function, None)
     return make(params) if make else None
 
+# %% ../nbs/18_flags.ipynb #f37f51cc
+GEOMETRY_FLAGS = {"n_hidden": "model", "layer_norm": "model", "audio_sample_rate": "features",
+                  "feature_win_len": "features", "feature_win_step": "features"}  # flag -> section of the checkpoint record
+
+def _has_own_checkpoint(folder) -> bool: return any((Path(folder) / k / "checkpoint").exists() for k in ("last", "best_dev"))
+
+def source_dir(p: dict) -> str:
+    "The checkpoint folder whose geometry a run uses: the load folder without --train_files, else `_continued_dir`."
+    return p["load_checkpoint_dir"] if not p["train_files"] else _continued_dir(p)
+
+def run_kind(p: dict) -> str:
+    "What the run does with its checkpoint: evaluate (test/export/one-shot), resume, fine-tune or transfer."
+    if p["drop_source_layers"] > 0: return "transfer"
+    if not p["train_files"]: return "evaluate"
+    return "resume" if _has_own_checkpoint(p["save_checkpoint_dir"]) else "fine-tune"
+
+def stored_geometry(p: dict) -> dict:
+    "The record of the checkpoint the run uses ({} for a fresh start): `transfer.checkpoint_geometry`."
+    if p["train_files"] and p["load_train"] == "init": return {}
+    from deepspeech_nb.transfer import checkpoint_geometry
+    return checkpoint_geometry(source_dir(p)) or {}
+
+# %% ../nbs/18_flags.ipynb #642e47a8
+def _flag(name: str, value) -> str: return (f"--{name}" if value else f"--no{name}") if isinstance(value, bool) else f"--{name} {value}"
+
+def contradiction_advice(kind: str, name: str, given, stored) -> str:
+    "What to do about a flag that contradicts the checkpoint, for the kind of run (see `run_kind`)."
+    return {"evaluate": f"drop --{name} (the checkpoint's own value is used) or pass the checkpoint trained with {_flag(name, given)}",
+            "resume": f"drop --{name} to continue this run, or use a new --checkpoint_dir (or --save_checkpoint_dir) "
+                      f"to train {_flag(name, given)} from scratch",
+            "fine-tune": f"drop --{name} to fine-tune in the checkpoint's geometry, or pass --load_train init to train "
+                         f"{_flag(name, given)} from scratch",
+            "transfer": f"transfer learning keeps the layer sizes and features: drop --{name} or pass {_flag(name, stored)}",
+            }[kind]
+
+def checkpoint_params(p: dict, explicit: frozenset, record: dict) -> dict:
+    "`p` with the geometry flags not given explicitly taken from the checkpoint `record`; a contradiction is an error."
+    stored = {n: (record.get(s) or {}).get(n) for n, s in GEOMETRY_FLAGS.items()}
+    stored = {n: v for n, v in stored.items() if v is not None}
+    for name, value in stored.items():
+        if name in explicit and p[name] != value:
+            raise FlagsError(f"the checkpoint in {source_dir(p)} was trained with {_flag(name, value)}, but "
+                             f"{_flag(name, p[name])} was given: {contradiction_advice(run_kind(p), name, p[name], value)}")
+    return {**p, **stored}
+
+def check_alphabet(p: dict, explicit: frozenset, alphabet, record: dict):
+    "Refuse an alphabet flag that contradicts the checkpoint a test/export run uses (training runs check it when loading)."
+    given = explicit & {"alphabet_config_path", "bytes_output_mode"}
+    stored = record.get("alphabet")
+    if run_kind(p) != "evaluate" or not given or stored is None or stored == alphabet: return
+    name = sorted(given)[0]
+    raise FlagsError(f"the checkpoint in {source_dir(p)} was trained with another alphabet ({stored.size} labels, bytes "
+                     f"mode {stored.is_bytes}) than --{name} gives ({alphabet.size}, {alphabet.is_bytes}): drop --{name} "
+                     f"(the checkpoint's own alphabet is used) or pass the checkpoint trained with it")
+
+def check_explicit_flags(params: dict, folder):
+    "For commands that only read the checkpoint in `folder` (evaluate, export): refuse given flags that contradict it."
+    p = {**resolve_params(dict(params)), "train_files": "", "drop_source_layers": 0, "load_checkpoint_dir": str(folder)}
+    checkpoint_params(p, frozenset(getattr(params, "explicit", ())), stored_geometry(p))
+
 # %% ../nbs/18_flags.ipynb #add62fed
 def _continued_dir(p: dict) -> str:
     "The checkpoint folder a run continues from: the save folder once it holds a checkpoint, else the load folder."
@@ -290,7 +360,7 @@ def _continued_dir(p: dict) -> str:
 def alphabet_from_params(p: dict):
     "The run's alphabet (see above)."
     from deepspeech_nb.transfer import run_alphabet
-    return run_alphabet(_continued_dir(p), p["alphabet_config_path"], p["bytes_output_mode"])
+    return run_alphabet(source_dir(p), p["alphabet_config_path"], p["bytes_output_mode"])
 
 def features_from_params(p: dict):
     "The `FeatureConfig` of the flags."
@@ -305,11 +375,17 @@ def model_from_params(p: dict, features, alphabet):
              "dropout_rate5", "dropout_rate6", "layer_norm")
     return ModelConfig.from_features(features, n_classes=alphabet.size + 1, **{n: p[n] for n in names})
 
-def configs_from_params(params: dict) -> RunConfig:
-    "Resolve the defaults of `params`, then build every module's configuration from it."
+def configs_from_params(params: dict,            # flag values: `parse_flags`' `Params`, or keyword arguments
+                        explicit=None,           # flags the user gave (default: `params.explicit`, else every key)
+                       ) -> RunConfig:
+    "Resolve the defaults of `params`, take the geometry of the checkpoint continued, build every module's configuration."
+    explicit = frozenset(getattr(params, "explicit", params) if explicit is None else explicit)
     p = resolve_params(params)
+    record = stored_geometry(p)
+    p = checkpoint_params(p, explicit, record)
     features, alphabet = features_from_params(p), alphabet_from_params(p)
+    check_alphabet(p, explicit, alphabet, record)
     parts = {field: module_config(mod, p, CONFIG_FUNCTIONS.get(field, "config_from_params"))
              for field, mod in CONFIG_MODULES.items()}
-    return RunConfig(params=p, alphabet=alphabet, features=features,
+    return RunConfig(params=p, explicit=explicit, alphabet=alphabet, features=features,
                      model=model_from_params(p, features, alphabet), **parts)

@@ -10,11 +10,11 @@ __all__ = ['TrainConfig', 'CheckpointConfig', 'config_from_params', 'checkpoint_
            'cluster_workers', 'make_strategy', 'is_chief', 'sparse_labels', 'ctc_min_frames', 'ctc_losses',
            'make_optimizer', 'build_training_model', 'set_learning_rate', 'get_learning_rate', 'apply_if',
            'make_train_step', 'batch_signature', 'make_eval_step', 'step_args', 'EvalResult', 'split_logits',
-           'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training', 'Saver', 'scalar_summary',
-           'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext',
-           'check_largest_batch', 'freeze_for_epoch', 'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate',
-           'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train', 'train_from_params',
-           'main_train']
+           'evaluate_split', 'EpochDecision', 'after_validation', 'restore_for_training', 'new_training_data',
+           'plan_epochs', 'Saver', 'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions',
+           'train_epoch', 'TrainContext', 'check_largest_batch', 'freeze_for_epoch', 'load_data', 'epoch_entry', 'fit',
+           'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer',
+           'records_test', 'train', 'train_from_params', 'main_train']
 
 # %% ../nbs/11_train.ipynb #8f71cf26
 import dataclasses, json, math, os, sys, time
@@ -52,6 +52,7 @@ class TrainConfig:
     force_initialize_learning_rate: bool = False  # on resume, reset a reduced rate to learning_rate
     automatic_mixed_precision: bool = False
     skip_batch_test: bool = False         # skip the forward+backward pass on the largest batch before epoch 1
+    fine_tune: bool = False               # a finished run in the save folder trains --epochs MORE epochs (see `plan_epochs`)
     show_progressbar: bool = True
     log_level: int = 1                    # 0 debug, 1 info, 2 warnings, 3 errors
     summary_dir: str = ""                 # TensorBoard
@@ -296,8 +297,7 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     cc, save = cfg.checkpoint, cfg.checkpoint.save_checkpoint_dir
     if cc.load_train != "init" and _has_checkpoint(save):             # our own run: resume it
         ckpt.check_checkpoint_meta(ckpt.read_checkpoint_meta(save), cfg.model, cfg.features, cfg.alphabet, save)
-        progress = ckpt.load_checkpoint(save, model, optimizer, cc.load_train)
-        log(f"resuming from {save} at epoch {progress.epoch + 1}, step {progress.global_step}")
+        progress = ckpt.load_checkpoint(save, model, optimizer, cc.load_train)   # `plan_epochs` says resume or fine-tune
     elif cc.drop_source_layers > 0:                                     # transfer learning
         transfer.transfer_weights(model, cfg.model, cc.load_checkpoint_dir, cc.drop_source_layers, log=log)
         progress = ckpt.ProgressState()
@@ -305,8 +305,8 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
             (cc.load_checkpoint_dir != save or transfer.is_deepspeech_tf1_checkpoint(save)):
         source = transfer.resolve_load_dir(cc.load_checkpoint_dir, log=log)  # fine-tuning another model
         transfer.check_fine_tune(source, cfg.alphabet, cfg.model)
-        ckpt.load_checkpoint(source, model, None, cc.load_train)
-        log(f"fine-tuning the model in {source}")
+        loaded = transfer.load_model(source, cc.load_train, ckpt.TRAIN_LOAD_ORDER, model=model, log=log)
+        log(f"fine-tuning the model in {source} (trained {loaded.progress.epoch} epochs): {cfg.train.epochs} epochs")
         progress = ckpt.ProgressState()
     else:
         progress = ckpt.ProgressState()
@@ -314,6 +314,43 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
         else progress.learning_rate
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
+
+# %% ../nbs/11_train.ipynb #b7acb2bd
+def _file_set(files: str) -> frozenset: return frozenset(str(Path(f).resolve()) for f in str(files or "").split(",") if f)
+
+def new_training_data(cfg: RunConfig) -> bool:
+    "Whether `--train_files` differ from those recorded with the checkpoint in the save folder."
+    recorded = ((ckpt.read_checkpoint_meta(cfg.checkpoint.save_checkpoint_dir) or {}).get("flags") or {}).get("train_files")
+    return recorded is not None and _file_set(recorded) != _file_set(cfg.params["train_files"])
+
+def _with_epochs(cfg: RunConfig, epochs: int) -> RunConfig:
+    return cfg.replace(train=dataclasses.replace(cfg.train, epochs=epochs))
+
+def _fine_tune_start(progress: ckpt.ProgressState, lr: float) -> ckpt.ProgressState:
+    "A finished run's progress as the start of a fine-tune: counters, best dev loss and learning rate afresh."
+    return dataclasses.replace(progress, finished=False, best_dev_loss=None, dev_losses=(), epochs_without_improvement=0,
+                               learning_rate=lr, extra={**progress.extra, "fine_tune_from": progress.epoch})
+
+def plan_epochs(cfg: RunConfig, progress: ckpt.ProgressState, log=print):  # -> (cfg, progress) or None: nothing to do
+    "The run's total epochs (in the returned `cfg`) and starting progress: fresh, resumed, fine-tuned or continued."
+    t, save, done = cfg.train, cfg.checkpoint.save_checkpoint_dir, progress.epoch
+    if progress.global_step == 0 and done == 0: return cfg, progress                   # a fresh start (or a transfer)
+    if not progress.finished:
+        total = progress.extra.get("fine_tune_from", 0) + t.epochs
+        log(f"resuming from {save} at epoch {done + 1} of {total}, step {progress.global_step}")
+        return _with_epochs(cfg, total), progress
+    reason = "--fine_tune" if t.fine_tune else "new data" if new_training_data(cfg) else None
+    if reason:
+        log(f"fine-tuning: {t.epochs} more epochs on {'new data' if reason == 'new data' else 'the same data (--fine_tune)'} (was {done})")
+        return _with_epochs(cfg, done + t.epochs), _fine_tune_start(progress, t.learning_rate)
+    if done < t.epochs and progress.extra.get("epochs") != t.epochs:                   # a finished run given more --epochs
+        log(f"resuming from {save}: {t.epochs - done} epochs more, to --epochs {t.epochs} (was {done})")
+        extra = {k: v for k, v in progress.extra.items() if k != "fine_tune_from"}
+        return cfg, dataclasses.replace(progress, finished=False, extra=extra)
+    log(f"training already finished ({done} epochs{', stopped early' if done < progress.extra.get('epochs', done) else ''}); "
+        f"nothing to do: pass --fine_tune to train --epochs {t.epochs} more epochs on this data (other --train_files "
+        f"fine-tune by themselves), or a larger --epochs to continue the run")
+    return None
 
 # %% ../nbs/11_train.ipynb #89e0434d
 class Saver:
@@ -594,13 +631,13 @@ def fit(cfg: RunConfig, strategy=None, log=print) -> ckpt.ProgressState:
     train_split, dev_split, metrics_split = load_data(cfg, log)
     model, optimizer = build_training_model(cfg, strategy)
     progress = restore_for_training(cfg, model, optimizer, log)
+    planned = plan_epochs(cfg, progress, log)          # resume, fine-tune (--epochs more) or nothing to do
+    if planned is None: return progress
+    cfg, progress = planned
+    set_learning_rate(optimizer, progress.learning_rate)
     record = RunRecord(cfg, enabled=is_chief(strategy))
     ctx = TrainContext(cfg, strategy, model, optimizer, train_split, dev_split, record, log)
     try:
-        if progress.epoch >= cfg.train.epochs or (progress.finished and progress.extra.get("epochs") == cfg.train.epochs):
-            log(f"training already finished ({progress.epoch} epochs{', stopped early' if progress.epoch < cfg.train.epochs else ''}); nothing to do")
-            return progress
-        progress = dataclasses.replace(progress, finished=False)   # a finished run resumed with more --epochs
         freeze_for_epoch(ctx, progress.epoch)
         if not cfg.train.skip_batch_test: check_largest_batch(ctx)
         for epoch in range(progress.epoch, cfg.train.epochs):
@@ -659,18 +696,18 @@ def test_decoder(cfg: RunConfig):
     return make_decoder(cfg.alphabet, cfg.decode) if cfg.decode is not None else None
 
 def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
-    "Evaluate the `--load_evaluate` checkpoint of `directory` on `--test_files`; print and return the report."
-    from deepspeech_nb import transfer
-    directory = transfer.resolve_load_dir(directory or cfg.checkpoint.load_checkpoint_dir, log=log)  # TF1 too
+    "Evaluate the `--load_evaluate` checkpoint of `directory` on `--test_files`, in its own geometry; print the report."
+    from deepspeech_nb.transfer import load_model
+    loaded = load_model(directory or cfg.checkpoint.load_checkpoint_dir, cfg.checkpoint.load_evaluate, log=log)  # TF1 too
+    cfg = cfg.replace(model=loaded.model_cfg, features=loaded.feature_cfg, alphabet=loaded.alphabet or cfg.alphabet)
     split = load_split("test", cfg.data.test, cfg.alphabet, cfg.features, normalize_sample_rate=cfg.data.normalize_sample_rate)
-    model = use_fast_lstm(build_model(cfg.model))
-    ckpt.check_checkpoint_meta(ckpt.read_checkpoint_meta(directory), cfg.model, cfg.features, cfg.alphabet, directory)
-    progress = ckpt.load_checkpoint(directory, model, None, cfg.checkpoint.load_evaluate, ckpt.EVALUATE_LOAD_ORDER)
+    model = use_fast_lstm(loaded.model)
     result = evaluate_split(make_eval_step(model, cfg.features.n_input), split, cfg, cfg.data.test.batch_size, "test",
                             test_decoder(cfg))
     log(format_report(test_report(cfg, result), cfg.train.report_count))
     if cfg.train.test_output_file: write_test_output(test_report(cfg, result), cfg.train.test_output_file)
     return result
+
 
 # %% ../nbs/11_train.ipynb #7299a9de
 def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
@@ -678,13 +715,17 @@ def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     from deepspeech_nb.audio import load_audio
     from deepspeech_nb.decode import greedy_decode
     from deepspeech_nb.features import audio_to_features
-    model = use_fast_lstm(build_model(cfg.model))
-    ckpt.load_checkpoint(directory or cfg.checkpoint.load_checkpoint_dir, model, None, cfg.checkpoint.load_evaluate,
-                         ckpt.EVALUATE_LOAD_ORDER)
-    feats = audio_to_features(load_audio(path, cfg.features.audio_sample_rate), cfg.features)
-    return greedy_decode(model(feats[tf.newaxis], training=False)[0].numpy(), cfg.alphabet)
+    from deepspeech_nb.transfer import load_model
+    loaded = load_model(directory or cfg.checkpoint.load_checkpoint_dir, cfg.checkpoint.load_evaluate)
+    feats = audio_to_features(load_audio(path, loaded.feature_cfg.audio_sample_rate), loaded.feature_cfg)
+    logits = use_fast_lstm(loaded.model)(feats[tf.newaxis], training=False)[0].numpy()
+    return greedy_decode(logits, loaded.alphabet or cfg.alphabet)
 
 # %% ../nbs/11_train.ipynb #ef83b3c4
+def records_test(cfg: RunConfig, evaluate_dir) -> bool:
+    "Whether the test report goes into the run folder: not into a release folder (ours only, or an explicit --run_dir)."
+    return bool(cfg.data.train.files) or "run_dir" in cfg.explicit or _has_checkpoint(evaluate_dir)
+
 def train(cfg: RunConfig, log=print) -> dict:
     "Train, test and export as `cfg` says; returns what each part produced."
     configure_tensorflow(cfg.train, log)
@@ -697,12 +738,14 @@ def train(cfg: RunConfig, log=print) -> dict:
     evaluate_dir = cfg.checkpoint.save_checkpoint_dir if cfg.data.train.files else cfg.checkpoint.load_checkpoint_dir
     if cfg.data.test.files and is_chief(strategy):
         out["test"] = test(cfg, evaluate_dir, log)
-        RunRecord(cfg).write("test.json", {"wer": out["test"].wer, "cer": out["test"].cer, "loss": out["test"].loss,
+        if records_test(cfg, evaluate_dir): RunRecord(cfg).write("test.json", {"wer": out["test"].wer, "cer": out["test"].cer, "loss": out["test"].loss,
                                            "samples": out["test"].rows})
     if cfg.export is not None and is_chief(strategy):
         from deepspeech_nb.export import export_model
         out["export"] = export_model(evaluate_dir, cfg.export)
         log("exported: " + ", ".join(f"{k} {v}" for k, v in out["export"].items()))
+        from deepspeech_nb.export import PBMM_NOTE
+        log(PBMM_NOTE)
     if not out: log("nothing to do: pass --train_files, --test_files or --export_dir")
     return out
 

@@ -13,11 +13,12 @@ __all__ = ['TF1_POINTER_FILES', 'TRAINING_STATE', 'KERAS_GATES', 'BLOCK_GATES', 
            'model_config_from_tf1', 'model_from_tf1', 'verify_import', 'read_deepspeech_flags',
            'feature_config_from_flags', 'source_alphabet', 'ImportReport', 'import_deepspeech_checkpoint',
            'main_import_deepspeech_checkpoint', 'default_import_dir', 'resolve_load_dir', 'alphabet_from_meta',
-           'run_alphabet', 'checkpoint_alphabet', 'TransferError', 'check_fine_tune', 'TransferReport',
-           'transfer_layers', 'transfer_weights', 'set_trainable', 'frozen_layers']
+           'run_alphabet', 'checkpoint_alphabet', 'TransferError', 'check_fine_tune', 'LoadedModel', 'recorded_configs',
+           'load_model', 'checkpoint_geometry', 'TransferReport', 'transfer_layers', 'transfer_weights',
+           'set_trainable', 'frozen_layers']
 
 # %% ../nbs/16_transfer.ipynb #41f08001
-import argparse, dataclasses, os, re, shutil, sys
+import argparse, dataclasses, hashlib, os, re, shutil, sys
 from pathlib import Path
 
 # %% ../nbs/16_transfer.ipynb #ca76878c
@@ -25,7 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 # %% ../nbs/16_transfer.ipynb #24e96ab8
-from .checkpoints import (CheckpointError, ProgressState, checkpoint_meta, list_checkpoints,
+from .checkpoints import (EVALUATE_LOAD_ORDER, CheckpointError, CheckpointNotFoundError, ProgressState,
+                                       checkpoint_meta, find_checkpoint, layer_of, list_checkpoints, load_checkpoint, model_variables,
                                        read_checkpoint_meta, restore_partial, save_checkpoint, write_checkpoint_meta)
 from .checkpoints import drop_source_layers as layers_dropped_by
 from .features import FeatureConfig
@@ -454,13 +456,15 @@ def _own_checkpoint(folder) -> bool:
     return bool(folder) and bool(list_checkpoints(folder, "last") or list_checkpoints(folder, "best"))
 
 def default_import_dir(load_dir) -> Path:
-    "`load_dir/imported_deepspeech_tf1` when `load_dir` is writable, else a folder under `$XDG_CACHE_HOME/deepspeech_nb`."
-    if os.access(load_dir, os.W_OK): return Path(load_dir) / IMPORT_FOLDER
+    "`$XDG_CACHE_HOME/deepspeech_nb/imported_deepspeech_tf1/<source>-<stamp hash>`: never inside the release folder."
     cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache_home / "deepspeech_nb" / IMPORT_FOLDER / re.sub(r"[^A-Za-z0-9_.-]+", "_", str(Path(load_dir).resolve())).strip("_")
+    prefix = tf1_checkpoint_prefix(load_dir)
+    stamp = hashlib.sha1(_source_stamp(prefix).encode()).hexdigest()[:10] if prefix else "none"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(Path(load_dir).resolve())).strip("_")[-80:]
+    return cache_home / "deepspeech_nb" / IMPORT_FOLDER / f"{name}-{stamp}"
 
 def resolve_load_dir(load_dir,             # --load_checkpoint_dir (or --checkpoint_dir)
-                     cache_dir=None,       # where to put the import (default: load_dir/imported_deepspeech_tf1)
+                     cache_dir=None,       # where to put the import (default: `default_import_dir(load_dir)`)
                      n_input: int = 26, n_context: int = 9,
                      log=print) -> str:    # the folder to load a deepspeech_nb checkpoint from
     "`load_dir` itself, or for a DeepSpeech TF1 checkpoint the deepspeech_nb checkpoint imported from it (once)."
@@ -538,6 +542,61 @@ def check_fine_tune(load_dir, alphabet, model_cfg: ModelConfig | None = None):
                             f"--load_checkpoint_dir {load_dir} --save_checkpoint_dir NEW_FOLDER --alphabet_config_path "
                             f"YOUR_ALPHABET (a UTF-8 bytes model can be fine-tuned on any alphabet's data)")
 
+# %% ../nbs/16_transfer.ipynb #5356a16f
+@dataclasses.dataclass(frozen=True)
+class LoadedModel:
+    "A trained model with everything its checkpoint records (what `load_model` returns)."
+    model: object               # keras.Model holding the checkpoint's weights
+    model_cfg: ModelConfig      # geometry recorded with the checkpoint
+    feature_cfg: FeatureConfig  # the features it was trained on
+    alphabet: object            # Alphabet | UTF8Alphabet of its output layer (None: the checkpoint does not say)
+    progress: ProgressState     # training progress saved with the weights (a fresh one for a transfer)
+    folder: str                 # the deepspeech_nb folder read (the import folder for a DeepSpeech TF1 release)
+    prefix: str                 # the checkpoint read
+
+def recorded_configs(meta: dict | None, folder) -> tuple:  # (ModelConfig, FeatureConfig, alphabet or None)
+    "The configurations a checkpoint's `flags.json` records; a one-line error when it records none."
+    if not meta or not meta.get("model"):
+        raise CheckpointError(f"{folder} has no flags.json recording the model's geometry: point --checkpoint_dir "
+                              f"at a folder written by `deepspeech-nb train` (or at a DeepSpeech 0.9 release folder)")
+    model_cfg = ModelConfig(**meta["model"])
+    features = FeatureConfig(**meta["features"]) if meta.get("features") else \
+        FeatureConfig(n_input=model_cfg.n_input, n_context=model_cfg.n_context)
+    return model_cfg, features, alphabet_from_meta(meta)
+
+# %% ../nbs/16_transfer.ipynb #97539944
+def load_model(folder,                        # a checkpoint folder: ours, or a DeepSpeech 0.9 (TF1) release folder
+               which: str = "auto",           # --load_evaluate / --load_train: auto, best or last
+               order=EVALUATE_LOAD_ORDER,     # what `auto` tries (TRAIN_LOAD_ORDER when training continues)
+               model=None,                    # restore into this model (built elsewhere, e.g. under a strategy)
+               skip_layers=(),                # layers to leave as initialised (transfer learning)
+               cache_dir=None,                # where a TF1 release is imported (default: `default_import_dir`)
+               log=print) -> LoadedModel:
+    "The trained model in `folder`, built in the geometry its checkpoint records, with its alphabet and progress."
+    source = resolve_load_dir(folder, cache_dir, log=log)
+    order = tuple(o for o in order if o != "init")
+    kind, prefix = find_checkpoint(source, which, order)
+    if prefix is None: raise CheckpointNotFoundError(f"--load {which}: loading a trained model needs auto, best or last")
+    model_cfg, features, alphabet = recorded_configs(read_checkpoint_meta(source), source)
+    model = build_model(model_cfg) if model is None else model
+    if skip_layers:
+        restore_partial(source, model, tuple(skip_layers), which, order); progress = ProgressState()
+    else: progress = load_checkpoint(source, model, None, which, order)
+    return LoadedModel(model, model_cfg, features, alphabet, progress, str(source), prefix)
+
+def checkpoint_geometry(folder) -> dict | None:  # {"model": {...}, "features": {...}, "alphabet": Alphabet | None}
+    "What the checkpoint in `folder` records, without loading it; for a TF1 release, what its tensors say."
+    if not folder or not Path(folder).is_dir(): return None
+    if _own_checkpoint(folder):
+        meta = read_checkpoint_meta(folder) or {}
+        return {"model": meta.get("model") or {}, "features": meta.get("features") or {}, "alphabet": alphabet_from_meta(meta)}
+    if not is_deepspeech_tf1_checkpoint(folder): return None
+    shapes = _tensor_names(tf1_checkpoint_prefix(folder))
+    features = feature_config_from_flags(read_deepspeech_flags(folder))
+    model = {"n_input": features.n_input, "n_context": features.n_context, "n_hidden": int(shapes["layer_1/weights"][1]),
+             "n_classes": int(shapes["layer_6/bias"][0]), "layer_norm": "layer_1/LayerNorm/gamma" in shapes}
+    return {"model": model, "features": dataclasses.asdict(features), "alphabet": checkpoint_alphabet(folder)}
+
 # %% ../nbs/16_transfer.ipynb #6d01e25f
 @dataclasses.dataclass(frozen=True)
 class TransferReport:
@@ -562,18 +621,18 @@ def transfer_weights(model,                       # the new model, freshly initi
                      model_cfg: ModelConfig,      # its configuration
                      load_dir,                    # --load_checkpoint_dir: ours or a DeepSpeech TF1 checkpoint
                      drop_source_layers: int,     # --drop_source_layers, 1 to 5
-                     cache_dir=None,              # where a TF1 checkpoint is imported (default: inside load_dir)
+                     cache_dir=None,              # where a TF1 checkpoint is imported (default: `default_import_dir`)
                      log=print) -> TransferReport:
     "Load every layer but the last `drop_source_layers` of `model` from the checkpoint in `load_dir`."
     kept, dropped = transfer_layers(drop_source_layers)
-    folder = resolve_load_dir(load_dir, cache_dir, model_cfg.n_input, model_cfg.n_context, log)
-    saved = ((read_checkpoint_meta(folder) if Path(folder).is_dir() else None) or {}).get("model") or {}
+    saved = (checkpoint_geometry(load_dir) or {}).get("model") or {}
     if saved.get("n_hidden") not in (None, model_cfg.n_hidden):
         raise TransferError(f"the source checkpoint in {load_dir} has n_hidden={saved['n_hidden']}, this run --n_hidden "
-                            f"{model_cfg.n_hidden}: transfer learning keeps the layer sizes, so pass --n_hidden "
-                            f"{saved['n_hidden']} (DeepSpeech's release models use 2048)")
-    restored = restore_partial(folder, model, skip_layers=dropped)
-    report = TransferReport(str(folder), kept, dropped, tuple(restored))
+                            f"{model_cfg.n_hidden}: transfer learning keeps the layer sizes, so drop --n_hidden or pass "
+                            f"--n_hidden {saved['n_hidden']} (DeepSpeech's release models use 2048)")
+    loaded = load_model(load_dir, model=model, skip_layers=dropped, cache_dir=cache_dir, log=log)
+    restored = [p for p in model_variables(model) if layer_of(p) not in dropped]
+    report = TransferReport(loaded.folder, kept, dropped, tuple(restored))
     log(str(report))
     return report
 
