@@ -80,13 +80,19 @@ def _quiet_tensorflow_import(tf):
     "Runs inside the filter right after `import tensorflow`: the device query prints the cuInit line."
     tf.config.list_physical_devices()
 
+def _filter_first_call(cls, name: str):
+    "Wrap method `name` of `cls` so that its first call on each object runs inside `filtered_stderr`."
+    method, done = getattr(cls, name), f"_deepspeech_nb_quiet_{name}"
+    def first_call_filtered(self, *args, **kwargs):
+        if getattr(self, done, False): return method(self, *args, **kwargs)
+        with filtered_stderr(): result = method(self, *args, **kwargs)
+        setattr(self, done, True); return result
+    setattr(cls, name, first_call_filtered)
+
 def _quiet_litert_import(litert):
-    "LiteRT announces its XNNPACK delegate when an interpreter allocates tensors: filter those calls."
-    cls = litert.Interpreter
-    for name in ("allocate_tensors", "get_signature_runner"):
-        def quiet(self, *args, _method=getattr(cls, name), **kwargs):
-            with filtered_stderr(): return _method(self, *args, **kwargs)
-        setattr(cls, name, quiet)
+    "LiteRT announces its XNNPACK delegate when a model first runs: filter each interpreter's first run."
+    for name in ("allocate_tensors", "invoke"): _filter_first_call(litert.Interpreter, name)
+    _filter_first_call(litert.SignatureRunner, "__call__")
 
 QUIET_IMPORTS = {"tensorflow": _quiet_tensorflow_import, "ai_edge_litert.interpreter": _quiet_litert_import}
 

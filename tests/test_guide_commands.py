@@ -24,10 +24,10 @@ TINY = ["--n_hidden", "32", "--epochs", "1", "--train_batch_size", "16", "--dev_
         "--test_batch_size", "16", "--beam_width", "16"]   # the guide's commands plus what keeps them a minute long
 CRASH_TEXT = re.compile(r"Traceback|bootstrapping phase|BrokenProcessPool|Error:")
 
-def run(*args, timeout=600):
+def run(*args, timeout=600, **env_extra):
     "Run a command line from the repository root like a user would; TensorFlow's log level left at its default."
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "DEEPSPEECH_NB_VERBOSE")}
-    env["PYTHONPATH"] = str(ROOT)
+    env.update(PYTHONPATH=str(ROOT), **env_extra)
     return subprocess.run(list(map(str, args)), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 def check(out, what: str):
@@ -57,11 +57,11 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(corpus, tmp_path_factory):
-    "The guide's first DeepSpeech.py command (train, dev, test) with --scorer_path and --export_dir."
+    "The guide's first DeepSpeech.py command (train, dev, test) with --scorer_path, --export_tflite --export_dir."
     out_dir = tmp_path_factory.mktemp("trained")
     out = run(PYTHON, "DeepSpeech.py", "--train_files", corpus / "train.csv", "--dev_files", corpus / "dev.csv",
               "--test_files", corpus / "test.csv", *TINY, "--scorer_path", corpus.parent / "lm" / "kenlm.scorer",
-              "--checkpoint_dir", out_dir / "ckpt", "--export_dir", out_dir / "export",
+              "--checkpoint_dir", out_dir / "ckpt", "--export_tflite", "--export_dir", out_dir / "export",
               "--test_output_file", out_dir / "test.json")
     return out, out_dir
 
@@ -97,6 +97,7 @@ def test_deepspeech_py_trains_with_workers_tests_with_the_scorer_and_exports(tra
     for sub in ("best_dev", "last"): assert any((out_dir / "ckpt" / sub).iterdir()), sub
     assert (out_dir / "export" / "saved_model" / "saved_model.pb").exists()
     assert json.loads((out_dir / "export" / "metadata.json").read_text())
+    assert (out_dir / "export" / "output_graph.tflite").stat().st_size > 0
 
 def test_deepspeech_py_prints_no_startup_text(trained):
     out, _ = trained
@@ -104,6 +105,16 @@ def test_deepspeech_py_prints_no_startup_text(trained):
     others = [l for l in out.stderr.splitlines() if not re.match(r"^(epoch \d+/\d+|dev|test)\S*: \d+% ", l)]
     assert not others, others
     assert "\r" not in out.stderr
+
+def test_transcribe_prints_no_litert_text_unless_verbose(trained, corpus):
+    _, out_dir = trained
+    clips = [str(p) for p in open_collection(str(corpus / "test.csv")).ids[:2]]
+    quiet = run(CLI, "transcribe", "--model", out_dir / "export", *clips)
+    check(quiet, "deepspeech-nb transcribe")
+    assert quiet.stderr == "" and len(quiet.stdout.splitlines()) >= 1, (quiet.stdout, quiet.stderr)
+    verbose = run(CLI, "transcribe", "--model", out_dir / "export", *clips, DEEPSPEECH_NB_VERBOSE="1")
+    assert verbose.returncode == 0 and verbose.stdout == quiet.stdout
+    assert "XNNPACK delegate" in verbose.stderr   # the line exists, and only the quiet start hides it
 
 # ---- slow: the other commands of the guide -----------------------------------------------------------------------
 
