@@ -136,6 +136,7 @@ def process_map(func, # a module-level function of one argument
     from deepspeech_nb.core import WorkerPool, progress_bar
     items, out = list(items), []
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(items)))
+    if getattr(func, "__module__", None) == "__main__": jobs = 1  # a notebook's or script's function: workers cannot import it
     with progress_bar(total=len(items), desc=desc, unit="clip", disable=not progress or not items, file=sys.stderr) as bar:
         if jobs == 1:
             for x in items: out.append(func(x)); bar.update()
