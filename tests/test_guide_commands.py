@@ -172,3 +172,15 @@ def test_lm_optimizer_py_on_the_trained_checkpoint(trained, corpus):
               "--scorer_path", corpus.parent / "lm" / "kenlm.scorer", "--n_trials", 3, "--beam_width", 16)
     check(out, "bin/lm_optimizer.py")
     assert re.search(r"lm_alpha\W+[\d.]+.*lm_beta\W+[\d.]+", out.stdout + out.stderr, re.S), out.stdout[-2000:]
+
+@pytest.mark.slow
+def test_run_notebook_trains_with_workers(corpus, tmp_path):
+    "The papermill run notebook on the same corpus: its kernel starts the pipeline's workers too."
+    out = run(CLI, "run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "--name", "guide",
+              "-p", "train_files", corpus / "train.csv", "-p", "dev_files", corpus / "dev.csv",
+              "-p", "epochs", 1, "-p", "n_hidden", 32, "-p", "train_batch_size", 16, "-p", "dev_batch_size", 16)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert len(json.loads((run_dir / "metrics.json").read_text())) == 1
+    executed = (run_dir / "train.ipynb").read_text()
+    assert f"train: {rows(corpus / 'train.csv')} samples" in executed and "BrokenProcessPool" not in executed
