@@ -3,5 +3,5 @@
 import sys
 from deepspeech_nb.cli import main
 
-if __name__ == "__main__":   # decoding workers are spawned: they import this file again and must not re-run it
-    sys.exit(main(["train", *sys.argv[1:]]))
+# Guarded: worker processes import this file as __mp_main__ and must not run the command again.
+if __name__ == "__main__": sys.exit(main(["train", *sys.argv[1:]]))

@@ -625,8 +625,8 @@ class DecodePool:
         if n_items is not None: workers = min(workers, n_items)
         self.decoder, self.pool = decoder, None
         if workers > 1 and decoder.parallel:
-            ctx = multiprocessing.get_context("spawn")   # never fork a process that may hold TensorFlow's threads
-            self.pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(decoder,))
+            from deepspeech_nb.core import WorkerPool   # spawned: TensorFlow's threads stay behind, script not re-run
+            self.pool = WorkerPool(workers, _init_worker, (decoder,))
             self.workers = workers
 
     def map(self, logits_list, **changes) -> list[str]:
@@ -637,7 +637,7 @@ class DecodePool:
         return list(self.pool.map(_decode_in_worker, logits_list, itertools.repeat(changes), chunksize=chunk))
 
     def close(self):
-        if self.pool is not None: self.pool.shutdown(); self.pool = None
+        if self.pool is not None: self.pool.shutdown(cancel_futures=True); self.pool = None
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
 

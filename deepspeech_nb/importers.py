@@ -132,15 +132,16 @@ def process_map(func, # a module-level function of one argument
                 desc:str="", # progress bar label
                 progress:bool=True,
                ) -> list:
-    "`[func(x) for x in items]` computed by a pool of forked processes, in order, with a progress bar."
+    "`[func(x) for x in items]` computed by worker processes (`core.WorkerPool`), in order, with progress."
+    from deepspeech_nb.core import WorkerPool, progress_bar
     items, out = list(items), []
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(items)))
-    with tqdm(total=len(items), desc=desc, unit="clip", disable=not progress or not items, file=sys.stderr) as bar:
+    if getattr(func, "__module__", None) == "__main__": jobs = 1  # a notebook's or script's function: workers cannot import it
+    with progress_bar(total=len(items), desc=desc, unit="clip", disable=not progress or not items, file=sys.stderr) as bar:
         if jobs == 1:
             for x in items: out.append(func(x)); bar.update()
             return out
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-        with ProcessPoolExecutor(jobs, mp_context=ctx) as ex:
+        with WorkerPool(jobs) as ex:
             for r in ex.map(func, items, chunksize=max(1, min(64, len(items) // (jobs * 8)))):
                 out.append(r); bar.update()
     return out

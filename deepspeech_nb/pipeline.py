@@ -202,9 +202,9 @@ class AudioSource:
     def imap(self, tasks):
         "Results of `tasks`, in order; a worker that dies raises instead of hanging."
         if self.workers <= 0: yield from map(self.loader, tasks); return
-        if self._pool is None:  # spawned, not forked: children must not inherit TensorFlow's threads
-            self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker, initargs=(self.loader,))
+        if self._pool is None:  # core.WorkerPool: spawned (TensorFlow's threads stay behind), script not re-run
+            from deepspeech_nb.core import WorkerPool
+            self._pool = WorkerPool(self.workers, _init_worker, (self.loader,))
         pending = collections.deque()
         for task in tasks:
             pending.append(self._pool.submit(_run_task, task))
@@ -212,7 +212,7 @@ class AudioSource:
         while pending: yield pending.popleft().result()
 
     def close(self):
-        if self._pool is not None: self._pool.shutdown(wait=False, cancel_futures=True); self._pool = None
+        if self._pool is not None: self._pool.close(); self._pool = None
 
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()

@@ -315,9 +315,9 @@ def _where(self: Collection, i: int) -> str:
 
 def _check(self: Collection, decode: bool = True, progress: bool = False) -> list[str]:
     "Problems found reading every sample (empty when all is well); decode=False only reads headers."
-    from tqdm.auto import tqdm
+    from deepspeech_nb.core import progress_bar
     problems = []
-    for i in tqdm(range(len(self)), disable=not progress, desc="checking", unit="sample"):
+    for i in progress_bar(range(len(self)), disable=not progress, desc="checking", unit="sample"):
         source, row = self.order[i]
         try: self[i] if decode else self.sources[source].duration(int(row))
         except CollectionError as e: problems.append(str(e))
@@ -586,26 +586,25 @@ def convert(sources, # .csv/.sdb path(s), as for open_collection
             workers: int = 1, # processes decoding and encoding
             limit: int = 0, # only the first `limit` samples (shortest first)
             clock: float = 0.0, seed: int = 0, # augmentation clock and seed
-            progress: bool = True # show a tqdm bar
+            progress: bool = True # show progress (a bar on a terminal, lines in a log)
            ) -> int:
     "Write the samples of `sources`, sorted by duration, into `target`; returns the number written."
-    import multiprocessing
-    from tqdm.auto import tqdm
+    from deepspeech_nb.core import WorkerPool, progress_bar
     collection, pool = open_collection(sources, labeled=labeled, limit=limit), None
     augmentations = _parse_augmentations(list(augment))
     try:
         with open_writer(target, audio_type, bitrate, labeled) as writer:
             job = _Job(collection, writer.audio_type, bitrate, augmentations, clock, seed)
             _start_worker(job)
-            if workers > 1: pool = multiprocessing.Pool(workers, _start_worker, (job,))
+            if workers > 1: pool = WorkerPool(workers, _start_worker, (job,))
             indices = range(len(collection))
-            encoded = pool.imap(_prepare, indices, chunksize=4) if pool else map(_prepare, indices)
-            for audio, transcript in tqdm(encoded, total=len(collection), disable=not progress, unit="sample",
-                                          desc=f"writing {Path(target).name}"):
+            encoded = pool.map(_prepare, indices, chunksize=4) if pool else map(_prepare, indices)
+            for audio, transcript in progress_bar(encoded, total=len(collection), disable=not progress, unit="sample",
+                                                  desc=f"writing {Path(target).name}"):
                 writer.add_encoded(audio, transcript)
             return len(writer)
     finally:
-        if pool: pool.terminate()
+        if pool: pool.close()
 
 # %% ../nbs/03_samples.ipynb #986e100b
 def _user_errors() -> tuple:

@@ -241,10 +241,10 @@ class EvalResult:
 
 def split_logits(eval_step, split, cfg: RunConfig, batch_size: int, desc: str = "dev") -> tuple:
     "Run `eval_step` over `split`: per-sample (ids, references, losses, logits (time_i, classes))."
-    from tqdm.auto import tqdm
+    from deepspeech_nb.core import progress_bar
     plan = batch_plan(len(split), batch_size)
     ids, refs, losses, logits = [], [], [], []
-    bar = tqdm(total=len(plan), desc=desc, disable=not cfg.train.show_progressbar, leave=False)
+    bar = progress_bar(total=len(plan), desc=desc, unit="batch", disable=not cfg.train.show_progressbar, leave=False)
     for batch in make_dataset(split, cfg.features, plan, log=lambda m: print(m, file=sys.stderr)):
         out, loss = eval_step(*step_args(batch))
         for i, (sid, length) in enumerate(zip(batch["sample_ids"].numpy(), batch["features_lengths"].numpy())):
@@ -448,14 +448,14 @@ def epoch_positions(plan_len: int, done: int, replicas: int = 1) -> list:
 
 def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     "Train the rest of epoch `epoch`; returns (progress at its end, EpochStats of the whole epoch)."
-    from tqdm.auto import tqdm
+    from deepspeech_nb.core import progress_bar
     cfg, t0, plan = ctx.cfg, time.perf_counter(), ctx.plan(epoch)
     resumed = progress.epoch == epoch and progress.step_in_epoch > 0
     done = progress.step_in_epoch if resumed else 0
     stats = EpochStats(**progress.extra["epoch_stats"]) if resumed and "epoch_stats" in progress.extra else EpochStats()
     total_loss, elapsed = stats.loss * stats.samples if stats.samples else 0.0, stats.seconds
     positions = epoch_positions(len(plan), done, ctx.replicas)
-    bar = tqdm(total=len(plan), initial=done, desc=f"epoch {epoch + 1}/{cfg.train.epochs}",
+    bar = progress_bar(total=len(plan), initial=done, unit="batch", desc=f"epoch {epoch + 1}/{cfg.train.epochs}",
                disable=not (cfg.train.show_progressbar and ctx.chief), leave=False)
     for batch in ctx.batches(plan, positions, epoch):
         losses = ctx.train_step(*batch["args"], tf.constant(True)).numpy()
