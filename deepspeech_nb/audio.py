@@ -14,6 +14,7 @@ __all__ = ['SAMPLE_RATE', 'PCM16_SCALE', 'OPUS_RATES', 'OPUS_FRAME_MS', 'OPUS_HE
 import io, os, struct, tempfile
 from pathlib import Path
 import numpy as np, soundfile as sf, soxr
+from .core import atomic_write
 
 # %% ../nbs/02_audio.ipynb #c4b563f6
 SAMPLE_RATE = 16000   # Hz: DeepSpeech's models hear 16 kHz audio (8 kHz telephony is upsampled)
@@ -90,16 +91,10 @@ def write_wav(path, # where the .wav goes (its folder must exist)
               audio: np.ndarray, # (samples,) float32 in [-1, 1]
               sample_rate: int = SAMPLE_RATE # Hz
              ) -> Path:
-    "Write PCM16 mono wav atomically (temp file in the same folder, then rename)."
+    "Write PCM16 mono wav atomically (temp file in the same folder, then rename; the umask's permissions)."
     path = Path(path)
     if not path.parent.is_dir(): raise AudioError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f: f.write(wav_bytes(audio, sample_rate))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
+    return atomic_write(path, wav_bytes(audio, sample_rate))
 
 # %% ../nbs/02_audio.ipynb #c1cb36cf
 def audio_duration(src # path, or the bytes of an audio file

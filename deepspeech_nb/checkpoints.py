@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 # %% ../nbs/10_checkpoints.ipynb #dc588851
-from .core import environment
+from .core import environment, atomic_write
 
 # %% ../nbs/10_checkpoints.ipynb #683c47fa
 def default_checkpoint_dir() -> Path:
@@ -95,14 +95,8 @@ def checkpoint_meta(model_cfg=None,     # ModelConfig of the model being trained
 
 # %% ../nbs/10_checkpoints.ipynb #9241a038
 def _atomic_write_text(path: Path, text: str):
-    "Write `text` to `path` through a temporary file in the same folder and a rename."
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f: f.write(text); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    "Write `text` to `path` through a temporary file in the same folder and a rename (lesson 0's `atomic_write`)."
+    atomic_write(path, text)
 
 def write_checkpoint_meta(directory, meta: dict):
     "Write `meta` as `directory/flags.json`, atomically."

@@ -23,7 +23,7 @@ from flashlight.lib.text.decoder import (CriterionType, LexiconDecoder, LexiconD
                                          LexiconFreeDecoderOptions, SmearingMode, Trie, ZeroLM)
 from flashlight.lib.text.decoder.kenlm import KenLM
 from flashlight.lib.text.dictionary import Dictionary
-from .core import data_path
+from .core import data_path, atomic_write
 from .text import Alphabet, UTF8Alphabet, load_alphabet
 
 # %% ../nbs/12_decode.ipynb #1a7cd667
@@ -394,9 +394,7 @@ def package_scorer(lm_binary,          # KenLM binary built with `build_binary -
     trailer = TRIE_MAGIC + struct.pack("<i?dd", TRIE_VERSION, is_utf8, alpha, beta)
     fst = const_fst_bytes(*minimal_trie(sorted(_word_labels(w, alphabet, is_utf8, space) for w in vocabulary)),
                           offset=len(lm) + len(trailer))
-    output = Path(output); tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_bytes(lm + trailer + fst); os.replace(tmp, output)
-    return output
+    return atomic_write(output, lm + trailer + fst)
 
 # %% ../nbs/12_decode.ipynb #21b6eebe
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 import numpy as np
+from .core import atomic_write
 
 # %% ../nbs/13_evaluate.ipynb #56feece6
 def edit_distance(ref:Sequence, # reference units (a string's characters or a list of words)
@@ -151,9 +152,7 @@ def format_report(r: Report, report_count: int = 5) -> str:
 def write_test_output(r: Report, path) -> Path:
     "Every sample as DeepSpeech's --test_output_file JSON list (written atomically)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps([asdict(s) for s in r.samples], indent=2, default=str)); os.replace(tmp, path)
-    return path
+    return atomic_write(path, json.dumps([asdict(s) for s in r.samples], indent=2, default=str))
 
 # %% ../nbs/13_evaluate.ipynb #ca628d15
 class EvaluateError(ValueError):

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
+from .core import AtomicFile
 from .audio import (SAMPLE_RATE, OPUS_RATES, AudioError, audio_duration, read_audio,
                                  to_mono, resample, opus_encode, opus_decode, opus_duration, wav_bytes)
 
@@ -360,15 +361,11 @@ def encode_audio(sample: Sample, audio_type: str = "opus", bitrate: int | None =
     if rate not in OPUS_RATES: audio, rate = resample(audio, rate, SAMPLE_RATE), SAMPLE_RATE
     return opus_encode(audio, rate, bitrate)
 
-class _AtomicFile:
-    "A binary file written under a temporary name and renamed to `path` on `commit`."
+class _AtomicFile(AtomicFile):
+    "Lesson 0's `AtomicFile` (temporary name, rename on `commit`, umask permissions) with a collection error for a missing folder."
     def __init__(self, path: Path):
-        self.path = Path(path)
-        if not self.path.parent.is_dir(): raise CollectionError(f"cannot write {self.path}: its folder does not exist")
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".partial")
-        self.file = os.fdopen(fd, "w+b")
-    def commit(self): self.file.flush(); os.fsync(self.file.fileno()); self.file.close(); os.replace(self.tmp, self.path)
-    def abort(self): self.file.close(); Path(self.tmp).unlink(missing_ok=True)
+        if not Path(path).parent.is_dir(): raise CollectionError(f"cannot write {path}: its folder does not exist")
+        super().__init__(path, suffix=".partial")
 
 # %% ../nbs/03_samples.ipynb #3e1f445f
 class _Writer:

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 from . import checkpoints as ckpt
-from .core import environment
+from .core import environment, atomic_write
 from .decode import collapse_ctc, make_decoder
 from .evaluate import wer, cer, corpus_wer, corpus_cer, report, format_report, write_test_output
 from .flags import RunConfig, configs_from_params, parse_flags, help_text, FlagsError
@@ -340,9 +340,7 @@ def scalar_summary(tag: str, value: float, step: int) -> None:
     meta = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
     tf.summary.write(tag, tf.constant(float(value), tf.float32), step=step, metadata=meta)
 
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str)); os.replace(tmp, path)
+def _write_json(path: Path, data) -> None: atomic_write(path, json.dumps(data, indent=1, default=str))
 
 class RunRecord:
     "The run folder: params.json, environment.json, metrics.json, curves.png, test.json, TensorBoard summaries."
