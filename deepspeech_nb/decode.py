@@ -8,11 +8,12 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/decode.html.md"""
 __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGNED', 'KENLM_MAGIC', 'DEFAULT_ALPHA',
            'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'FST_PROPERTIES', 'NEVER', 'KENLM_PROGRAMS', 'synthetic_logits',
            'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError', 'ConstFst', 'read_const_fst', 'fst_paths',
-           'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary', 'check_vocabulary', 'load_scorer',
-           'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig', 'config_from_params', 'log_softmax',
-           'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder',
-           'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm', 'KenLMNotFoundError',
-           'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm', 'main_build_lm']
+           'check_trie_fst', 'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary',
+           'check_vocabulary', 'load_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig',
+           'config_from_params', 'log_softmax', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search',
+           'Decoder', 'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space',
+           'optimize_lm', 'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm',
+           'main_build_lm']
 
 # %% ../nbs/12_decode.ipynb #5e4060c5
 import argparse, collections, concurrent.futures, gzip, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
@@ -151,6 +152,30 @@ def fst_paths(fst: ConstFst) -> list[list[int]]:
             stack.append((nexts[a], path + [labels[a]]))
     return paths
 
+# %% ../nbs/12_decode.ipynb #6cb335d8
+def _fst_problem(fst: ConstFst, file_size: int) -> str | None:
+    "What breaks the vocabulary-trie rules in `fst` (see above), or None when it is well formed."
+    s, a = fst.states, fst.arcs
+    firsts = np.concatenate([[0], np.cumsum(s["narcs"], dtype=np.int64)[:-1]])
+    if fst.end != file_size: return f"{file_size - fst.end} bytes after the vocabulary FST, which should end the file"
+    if not (np.isposinf(s["final"]) | (s["final"] == 0)).all() or (a["weight"] != 0).any(): return "weights other than 0"
+    if (s["niepsilons"] != 0).any() or (s["noepsilons"] != 0).any() or (a["ilabel"] <= 0).any(): return "epsilon arcs"
+    if (a["ilabel"] != a["olabel"]).any(): return "input and output labels differ"
+    if (s["pos"] != firsts).any() or int(s["narcs"].sum()) != len(a): return "arc ranges that do not follow each other"
+    if ((a["nextstate"] < 0) | (a["nextstate"] >= len(s))).any(): return "arcs to states that do not exist"
+    incoming = np.bincount(a["nextstate"], minlength=len(s)); incoming[fst.start] += 1
+    if (incoming == 0).any(): return "states no arc leads to"
+    if (np.isposinf(s["final"]) & (s["narcs"] == 0)).any(): return "dead-end states that are not final"
+    first_of_state = np.isin(np.arange(len(a)), firsts)
+    if (np.diff(a["ilabel"])[~first_of_state[1:]] <= 0).any(): return "arcs not sorted by label"
+    return None
+
+def check_trie_fst(fst: ConstFst, file_size: int, source: str = "<buffer>") -> None:
+    "`ScorerError` naming the file when its vocabulary FST breaks the trie rules (damaged or appended to)."
+    problem = _fst_problem(fst, file_size)
+    if problem: raise ScorerError(f"{source} is damaged: its vocabulary trie has {problem}; copy the scorer again or "
+                                  "rebuild it with `deepspeech-nb build-lm`")
+
 # %% ../nbs/12_decode.ipynb #6dce0098
 def _trailer_at(buf, pos: int) -> bool:
     "Whether a DeepSpeech trie trailer (any version) followed by an FST header starts at `pos`."
@@ -181,9 +206,12 @@ def read_trie(buf, pos:int, alphabet=None, source:str="<buffer>") -> tuple[bool,
     if version != TRIE_VERSION:
         raise ScorerError(f"{source}: scorer trie version {version}, but DeepSpeech 0.7-0.9 scorers (version {TRIE_VERSION}) "
                           "are supported; rebuild it with `deepspeech-nb build-lm`")
-    is_utf8 = bool(buf[pos + 8])
-    alpha, beta = struct.unpack_from("<dd", buf, pos + 9)
-    fst = read_const_fst(buf, pos + 25, source)
+    is_utf8, (alpha, beta) = buf[pos + 8], struct.unpack_from("<dd", buf, pos + 9)
+    if is_utf8 not in (0, 1) or not (math.isfinite(alpha) and math.isfinite(beta)):
+        raise ScorerError(f"{source} is damaged: its trailer holds UTF-8 flag {is_utf8}, alpha {alpha}, beta {beta}; "
+                          "copy the scorer again or rebuild it with `deepspeech-nb build-lm`")
+    fst, is_utf8 = read_const_fst(buf, pos + 25, source), bool(is_utf8)
+    check_trie_fst(fst, len(buf), source)
     if is_utf8: labels, space = None, None
     else:
         alphabet = alphabet if alphabet is not None and not alphabet.is_bytes else load_alphabet()
