@@ -128,8 +128,9 @@ def _read_at(f, path: Path, offset: int, n: int, what: str) -> bytes:
     f.seek(offset)
     data = f.read(n)
     if len(data) < n:
-        raise CollectionError(f"SDB {path} is truncated: {what} at offset {offset} needs {n} bytes, the file ends at "
-                              f"offset {offset + len(data)}; re-create the file")
+        size = os.fstat(f.fileno()).st_size
+        raise CollectionError(f"SDB {path} is truncated: {what} at offset {offset} needs {n} bytes, but the file is "
+                              f"only {size} bytes long; re-create the file")
     return data
 
 def _schema_columns(path: Path, schema: dict, labeled: bool | None) -> tuple[int, str, int | None]:
@@ -219,9 +220,16 @@ def _sdb_transcripts(self: SDBSource) -> list:
         if self.text is None: self._transcripts = [None] * len(self)
         else:
             with open(self.path, "rb") as f:
-                self._transcripts = [self._columns(f, i, {self.text: None})[self.text].decode("utf-8")
+                self._transcripts = [self._text(i, self._columns(f, i, {self.text: None})[self.text])
                                      for i in range(len(self))]
     return self._transcripts
+
+def _sdb_text(self: SDBSource, i: int, raw: bytes) -> str:
+    "The transcript bytes of sample `i` as text, or a CollectionError naming the sample (damaged file)."
+    try: return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CollectionError(f"{self.where(i)}: its transcript is not UTF-8 (byte 0x{raw[e.start]:02x} at position "
+                              f"{e.start}); the file is damaged: re-create it from its source") from None
 
 def _sdb_duration(self: SDBSource, f, i: int) -> float:
     "Seconds of sample `i` from the header of its speech column."
@@ -251,12 +259,12 @@ def _sdb_load(self: SDBSource, i: int, sample_rate: int | None) -> Sample:
     except AudioError as e: raise CollectionError(f"{self.where(i)}: {e}") from None
     audio = to_mono(audio)
     if sample_rate: audio, rate = resample(audio, rate, sample_rate), sample_rate
-    transcript = data[self.text].decode("utf-8") if self.text is not None else None
+    transcript = self._text(i, data[self.text]) if self.text is not None else None
     return Sample(audio, rate, transcript, f"{self.path}:{i}")
 
 SDBSource.transcripts = property(_sdb_transcripts)
 SDBSource._duration, SDBSource.duration, SDBSource.durations = _sdb_duration, _sdb_duration_of, _sdb_durations
-SDBSource.load = _sdb_load
+SDBSource.load, SDBSource._text = _sdb_load, _sdb_text
 
 # %% ../nbs/03_samples.ipynb #edbfca84
 def _split_spec(spec) -> list[Path]:
