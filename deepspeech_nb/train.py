@@ -13,9 +13,10 @@ __all__ = ['FLOAT32_BYTES', 'ADAM_COPIES', 'TrainConfig', 'CheckpointConfig', 'c
            'step_args', 'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision', 'after_validation',
            'restore_for_training', 'Saver', 'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats',
            'epoch_positions', 'train_epoch', 'TrainContext', 'check_largest_batch', 'freeze_for_epoch',
-           'check_writable', 'preflight', 'parameter_count', 'planned_bytes', 'check_disk_space', 'learning_rate_note',
-           'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder',
-           'test', 'one_shot_infer', 'train', 'train_from_params', 'os_error_line', 'main_train']
+           'check_writable', 'sample_rate_warnings', 'preflight', 'parameter_count', 'planned_bytes',
+           'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry', 'fit', 'reduce_learning_rate',
+           'format_epoch', 'test_report', 'test_decoder', 'test', 'one_shot_infer', 'train', 'train_from_params',
+           'os_error_line', 'main_train']
 
 # %% ../nbs/11_train.ipynb #8f71cf26
 import dataclasses, json, math, os, shutil, sys, time
@@ -591,10 +592,24 @@ def check_writable(cfg: RunConfig) -> None:
         if not os.access(base, os.W_OK | os.X_OK):
             raise DataError(f"{flag} {folder}: {base} is not writable for this user; choose another {flag} or fix its permissions")
 
+def sample_rate_warnings(cfg: RunConfig) -> list[str]:
+    "A warning per collection whose (first) sample has another rate than --audio_sample_rate, so gets resampled."
+    from deepspeech_nb.samples import open_collection
+    d, rate, warnings = cfg.data, cfg.features.audio_sample_rate, []
+    files = [f for split in (d.train, d.dev, d.test, d.metrics) for f in split.files.split(",") if f]
+    for f in dict.fromkeys(files):
+        try: c = open_collection(f, labeled=None, limit=1, sort_by_duration=False, sample_rate=None)
+        except ValueError: continue   # load_split reports what is wrong with it
+        if len(c) and c[0].sample_rate != rate and d.normalize_sample_rate:
+            warnings.append(f"warning: {f} holds {c[0].sample_rate} Hz audio but --audio_sample_rate is {rate}: it is "
+                            f"resampled to {rate} Hz on every load; pass --audio_sample_rate {c[0].sample_rate} if that is not meant")
+    return warnings
+
 def preflight(cfg: RunConfig, log=print) -> None:
     "Check the scorer, the test collections and the output folders before anything trains."
     from deepspeech_nb.decode import load_scorer
     check_writable(cfg)
+    for warning in sample_rate_warnings(cfg): log(warning)
     if cfg.decode is not None and cfg.decode.scorer_path and (cfg.data.test.files or cfg.export is not None):
         load_scorer(cfg.decode.scorer_path, None if cfg.alphabet.is_bytes else cfg.alphabet)
     if cfg.data.train.files and cfg.data.test.files:
