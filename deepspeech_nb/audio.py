@@ -74,6 +74,7 @@ def read_audio(src # path, or the bytes of a wav/flac/ogg/opus/mp3 file
 def _decode_reason(error) -> str:
     "libsndfile's reason, with its misleading 'does not exist' for an existing but undecodable file put right."
     text = str(error)
+    if text.startswith("Error opening <_io.BytesIO"): text = text.split(">: ", 1)[-1]   # the object's repr says nothing
     if "does not exist or is not a regular file" in text:   # libsndfile says this when no decoder accepts the bytes
         return "the file is there, but its content is corrupt, truncated or in no format libsndfile decodes"
     return text

@@ -62,8 +62,11 @@ class AtomicFile:
         os.fchmod(fd, umask_file_mode())
         self.file = os.fdopen(fd, "w+b")
     def commit(self) -> Path:
-        "Flush to disk and rename into place."
-        self.file.flush(); os.fsync(self.file.fileno()); self.file.close(); os.replace(self.tmp, self.path)
+        "Flush to disk and rename into place; an OS error (disk full) names the file."
+        try: self.file.flush(); os.fsync(self.file.fileno()); self.file.close(); os.replace(self.tmp, self.path)
+        except OSError as e:
+            if e.filename: raise
+            raise OSError(e.errno, e.strerror, str(self.path)) from None
         return self.path
     def abort(self): self.file.close(); Path(self.tmp).unlink(missing_ok=True)
     def __enter__(self): return self
@@ -75,5 +78,7 @@ def atomic_write(path, # the file to (re)place
                  data: bytes | str # its whole content (str is written as UTF-8)
                 ) -> Path:
     "Write `data` to `path` through a temporary file and a rename; nothing is left behind on error."
-    with AtomicFile(path) as f: f.file.write(data.encode("utf-8") if isinstance(data, str) else data)
+    with AtomicFile(path) as f:
+        try: f.file.write(data.encode("utf-8") if isinstance(data, str) else data)
+        except OSError as e: raise OSError(e.errno, e.strerror, str(path)) from None
     return Path(path)
