@@ -616,5 +616,8 @@ def main_data_set_tool(argv: list[str]) -> int:
                     max(1, args.workers or 1), args.limit, args.clock, args.seed)
     except _user_errors() as e:
         print(f"deepspeech-nb data-set-tool: error: {e}", file=sys.stderr); return 1
+    except OSError as e:   # disk full, permissions: the target is written atomically, an earlier one stays as it was
+        print(f"deepspeech-nb data-set-tool: error: {e.filename or args.target}: {e.strerror or e}; free disk space "
+              "there or choose another target, then run the same command again", file=sys.stderr); return 1
     print(f"wrote {n} samples to {args.target}", file=sys.stderr)
     return 0

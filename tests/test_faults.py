@@ -194,7 +194,8 @@ def damage(path: Path, how: str):
     elif how == "empty": path.write_bytes(b"")
 
 
-@pytest.mark.parametrize("how", ["flip", "truncate", "empty", "index"])
+@pytest.mark.parametrize("how", ["flip", pytest.param("truncate", marks=pytest.mark.slow),
+                                 pytest.param("empty", marks=pytest.mark.slow), "index"])
 def test_damaged_newest_checkpoint_falls_back_to_an_intact_one(trained, cuts, tmp_path, how):
     ck = copy_of(trained, tmp_path)
     newest, older = last_prefixes(ck)[-1], last_prefixes(ck)[-2]
@@ -270,6 +271,7 @@ def test_not_enough_disk_space_for_the_planned_checkpoints(cuts, tmp_path, monke
           lost=(tmp_path / "c" / "last").exists())
 
 
+@pytest.mark.slow
 def test_sample_rate_mismatch_is_a_warning_per_collection(cuts, tmp_path):
     o = call(main_train, *train_args(cuts, tmp_path / "c", "--epochs", "1", "--audio_sample_rate", "8000"))
     check("--audio_sample_rate 8000 on 16 kHz data", o, 0, "holds 16000 Hz audio but --audio_sample_rate is 8000",
@@ -289,6 +291,7 @@ def small_tmpfs(folder: Path, size: str):
 def grow(folder: Path, size: str): subprocess.run(["mount", "-o", f"remount,size={size}", str(folder)], check=True)
 
 
+@pytest.mark.slow
 def test_disk_full_mid_training_then_the_same_command_resumes(cuts, tmp_path, monkeypatch):
     import deepspeech_nb.train as train
     monkeypatch.setattr(train, "check_disk_space", lambda *a, **k: None)   # let it run into the full disk
@@ -437,6 +440,27 @@ def test_unreadable_audio_names_the_csv_row(cuts, tmp_path):
     bad = tmp_path / "broken.csv"; bad.write_text(f"wav_filename,wav_filesize,transcript\n{broken},20,she had\n")
     o = call(main_train, *train_args(bad, tmp_path / "c"))
     check("unreadable audio", o, 2, ["broken.csv line 2", "broken.wav"])
+
+
+def test_disk_full_in_data_set_tool_keeps_the_earlier_target(cuts, tmp_path):
+    from deepspeech_nb.samples import main_data_set_tool
+    with small_tmpfs(tmp_path / "disk", "120k") as disk:
+        small = disk / "small.csv"; small.write_text("\n".join(cuts.read_text().splitlines()[:2]) + "\n")
+        assert call(main_data_set_tool, small, disk / "out.sdb", "--audio_type", "wav").rc == 0
+        before = snapshot(disk)
+        o = call(main_data_set_tool, cuts, disk / "out.sdb", "--audio_type", "wav")
+        check("disk full in data-set-tool", o, 1, ["No space left on device", "free disk space"],
+              lost=lost_since(before, disk), info=r"^writing out\.sdb")
+
+
+def test_export_continues_past_a_damaged_checkpoint(trained, tmp_path):
+    from deepspeech_nb.export import main_export
+    ck = copy_of(trained, tmp_path)
+    newest = last_prefixes(ck)[-1]; damage(data_file(newest), "flip")
+    o = call(main_export, "--checkpoint_dir", ck, "--export_dir", tmp_path / "export", "--load_evaluate", "last",
+             "--n_hidden", "16")
+    check("export past a damaged checkpoint", o, 0, [f"{Path(newest).name} is damaged", "continuing from"])
+    assert (tmp_path / "export" / "metadata.json").exists()
 
 
 # ---- processes (slow) ----------------------------------------------------------------------------------------
