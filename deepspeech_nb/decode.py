@@ -6,17 +6,17 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/decode.html.md"""
 
 # %% auto #0
 __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGNED', 'KENLM_MAGIC', 'DEFAULT_ALPHA',
-           'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'FST_PROPERTIES', 'NEVER', 'KENLM_PROGRAMS', 'synthetic_logits',
-           'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError', 'ConstFst', 'read_const_fst', 'fst_paths',
-           'check_trie_fst', 'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary',
-           'check_vocabulary', 'load_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig',
-           'config_from_params', 'log_softmax', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search',
-           'Decoder', 'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space',
-           'optimize_lm', 'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm',
-           'main_build_lm']
+           'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'DIGEST_SUFFIX', 'FST_PROPERTIES', 'NEVER', 'KENLM_PROGRAMS',
+           'synthetic_logits', 'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError', 'ConstFst',
+           'read_const_fst', 'fst_paths', 'check_trie_fst', 'find_trie', 'read_trie', 'Scorer', 'read_vocabulary',
+           'arpa_vocabulary', 'check_vocabulary', 'check_scorer_digest', 'load_scorer', 'minimal_trie',
+           'const_fst_bytes', 'package_scorer', 'DecoderConfig', 'config_from_params', 'log_softmax', 'apply_cutoff',
+           'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder',
+           'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm', 'KenLMNotFoundError',
+           'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm', 'main_build_lm']
 
 # %% ../nbs/12_decode.ipynb #5e4060c5
-import argparse, collections, concurrent.futures, gzip, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
+import argparse, collections, concurrent.futures, gzip, hashlib, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -299,6 +299,24 @@ def _resolve_scorer_path(path) -> Path:
         raise ScorerError(f"scorer folder {path} holds {len(found)} .scorer files; name the one to use")
     return found[0]
 
+# %% ../nbs/12_decode.ipynb #3c36fdc8
+DIGEST_SUFFIX = ".sha256"   # build-lm's record beside a scorer: `sha256sum` format, so `sha256sum -c` checks it too
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""): digest.update(block)
+    return digest.hexdigest()
+
+def check_scorer_digest(path) -> None:
+    "`ScorerError` when the SHA-256 record that build-lm wrote beside a scorer does not match its bytes."
+    record = Path(str(path) + DIGEST_SUFFIX)
+    if not record.is_file(): return   # DeepSpeech's scorers and copies without the record: structure checks only
+    expected = (record.read_text().split() or [""])[0]
+    if _sha256(Path(path)) != expected:
+        raise ScorerError(f"{path} is damaged: its SHA-256 differs from {record.name}, written when it was built; "
+                          "copy it again or rebuild it with `deepspeech-nb build-lm`")
+
 # %% ../nbs/12_decode.ipynb #de1d8f66
 def load_scorer(path,                # .scorer, folder with one, KenLM binary or ARPA file
                 alphabet=None,       # the model's alphabet: spells the vocabulary (None: DeepSpeech's English)
@@ -308,6 +326,7 @@ def load_scorer(path,                # .scorer, folder with one, KenLM binary or
                )->Scorer:
     "Load a language model for beam search, whatever form it comes in."
     path = _resolve_scorer_path(path)
+    check_scorer_digest(path)
     kind, trie = _kind_of(path), None
     if kind == "kenlm":
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
@@ -411,7 +430,7 @@ def package_scorer(lm_binary,          # KenLM binary built with `build_binary -
                    alpha:float=DEFAULT_ALPHA, beta:float=DEFAULT_BETA,
                    is_utf8:bool=False, # bytes output mode: words are single characters
                   )->Path:
-    "Write a DeepSpeech scorer: the KenLM binary, then the trie trailer with the vocabulary."
+    "Write a DeepSpeech scorer (the KenLM binary, then the trie trailer with the vocabulary) and its SHA-256 record."
     alphabet = alphabet or load_alphabet()
     lm = Path(lm_binary).read_bytes()
     if not lm.startswith(KENLM_MAGIC): raise ScorerError(f"{lm_binary} is not a KenLM binary; convert it with build_binary")
@@ -422,7 +441,10 @@ def package_scorer(lm_binary,          # KenLM binary built with `build_binary -
     trailer = TRIE_MAGIC + struct.pack("<i?dd", TRIE_VERSION, is_utf8, alpha, beta)
     fst = const_fst_bytes(*minimal_trie(sorted(_word_labels(w, alphabet, is_utf8, space) for w in vocabulary)),
                           offset=len(lm) + len(trailer))
-    return atomic_write(output, lm + trailer + fst)
+    record = Path(str(output) + DIGEST_SUFFIX); record.unlink(missing_ok=True)   # never a stale record beside a new file
+    atomic_write(output, lm + trailer + fst)
+    atomic_write(record, f"{hashlib.sha256(lm + trailer + fst).hexdigest()}  {Path(output).name}\n")
+    return Path(output)
 
 # %% ../nbs/12_decode.ipynb #21b6eebe
 @dataclass(frozen=True)
