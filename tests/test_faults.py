@@ -160,6 +160,17 @@ def test_damaged_scorer_stops_train_before_the_first_step(cuts, tmp_path, how):
     check(f"train with {how} scorer", o, 2, f"{how}.scorer", lost=(tmp_path / "c" / "last").exists())
 
 
+def test_flipped_bit_in_the_language_model_of_a_built_scorer(cuts, tmp_path):
+    from deepspeech_nb.decode import find_trie, load_scorer, package_scorer
+    data = SCORER.read_bytes(); at = find_trie(data)
+    (tmp_path / "lm.binary").write_bytes(data[:at])
+    built = package_scorer(tmp_path / "lm.binary", load_scorer(SCORER).vocabulary, tmp_path / "built.scorer")
+    flipped = bytearray(built.read_bytes()); flipped[at // 2] ^= 0x01; built.write_bytes(bytes(flipped))   # a probability
+    o = call(main_train, *train_args(cuts, tmp_path / "c", "--test_files", cuts, "--scorer_path", built))
+    check("flipped bit in a built scorer's KenLM part", o, 2, ["built.scorer is damaged", "SHA-256"],
+          lost=(tmp_path / "c" / "last").exists())
+
+
 @pytest.fixture(scope="module")
 def logits_file(tmp_path_factory):
     from deepspeech_nb.evaluate import ModelOutputs, save_outputs
