@@ -7,13 +7,14 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/audio.html.md"""
 # %% auto #0
 __all__ = ['SAMPLE_RATE', 'PCM16_SCALE', 'OPUS_RATES', 'OPUS_FRAME_MS', 'OPUS_HEADER', 'OPUS_PACKET_LEN', 'AudioError',
            'pcm16_to_float', 'float_to_pcm16', 'resample', 'to_mono', 'read_audio', 'load_audio', 'wav_bytes',
-           'write_wav', 'audio_duration', 'opus_lookahead', 'opus_encode', 'opus_header', 'opus_duration',
-           'opus_decode']
+           'write_wav', 'wav_is_complete', 'audio_duration', 'opus_lookahead', 'opus_encode', 'opus_header',
+           'opus_duration', 'opus_decode']
 
 # %% ../nbs/02_audio.ipynb #81655ee4
 import io, os, struct, tempfile
 from pathlib import Path
 import numpy as np, soundfile as sf, soxr
+from .core import atomic_write
 
 # %% ../nbs/02_audio.ipynb #c4b563f6
 SAMPLE_RATE = 16000   # Hz: DeepSpeech's models hear 16 kHz audio (8 kHz telephony is upsampled)
@@ -67,8 +68,16 @@ def read_audio(src # path, or the bytes of a wav/flac/ogg/opus/mp3 file
     handle = _open_source(src)
     try: audio, rate = sf.read(handle, dtype="float32", always_2d=False)
     except (sf.LibsndfileError, RuntimeError, ValueError, EOFError) as e:
-        raise AudioError(f"cannot decode {_describe(src)}: {e}; expected a wav, flac, ogg/opus or mp3 file") from None
+        raise AudioError(f"cannot decode {_describe(src)}: {_decode_reason(e)}; expected a wav, flac, ogg/opus or mp3 file") from None
     return audio, rate
+
+def _decode_reason(error) -> str:
+    "libsndfile's reason, with its misleading 'does not exist' for an existing but undecodable file put right."
+    text = str(error)
+    if text.startswith("Error opening <_io.BytesIO"): text = text.split(">: ", 1)[-1]   # the object's repr says nothing
+    if "does not exist or is not a regular file" in text:   # libsndfile says this when no decoder accepts the bytes
+        return "the file is there, but its content is corrupt, truncated or in no format libsndfile decodes"
+    return text
 
 def load_audio(src, # path, or the bytes of an audio file
                sample_rate: int = SAMPLE_RATE # Hz to resample to
@@ -90,16 +99,19 @@ def write_wav(path, # where the .wav goes (its folder must exist)
               audio: np.ndarray, # (samples,) float32 in [-1, 1]
               sample_rate: int = SAMPLE_RATE # Hz
              ) -> Path:
-    "Write PCM16 mono wav atomically (temp file in the same folder, then rename)."
+    "Write PCM16 mono wav atomically (temp file in the same folder, then rename; the umask's permissions)."
     path = Path(path)
     if not path.parent.is_dir(): raise AudioError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    return atomic_write(path, wav_bytes(audio, sample_rate))
+
+# %% ../nbs/02_audio.ipynb #6ccb40d0
+def wav_is_complete(path) -> bool:
+    "Whether a wav file is as long as its RIFF header says (a truncated or appended-to file is not)."
     try:
-        with os.fdopen(fd, "wb") as f: f.write(wav_bytes(audio, sample_rate))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
+        with open(path, "rb") as f: head = f.read(12)
+    except OSError: return False
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE": return False
+    return struct.unpack("<I", head[4:8])[0] + 8 == os.path.getsize(path)
 
 # %% ../nbs/02_audio.ipynb #c1cb36cf
 def audio_duration(src # path, or the bytes of an audio file
@@ -108,7 +120,7 @@ def audio_duration(src # path, or the bytes of an audio file
     handle = _open_source(src)
     try: info = sf.info(handle)
     except (sf.LibsndfileError, RuntimeError, ValueError, EOFError) as e:
-        raise AudioError(f"cannot read the header of {_describe(src)}: {e}") from None
+        raise AudioError(f"cannot read the header of {_describe(src)}: {_decode_reason(e)}") from None
     return info.frames / info.samplerate
 
 # %% ../nbs/02_audio.ipynb #fee2c2f4

@@ -848,7 +848,8 @@ def main_play(argv: list[str]) -> int:
     except (ValueError, OSError) as e: print(f"deepspeech-nb play: {e}", file=sys.stderr); return 1
     pieces, rate = [], SAMPLE_RATE
     for load, label in chosen:
-        audio, rate = _audio_of(load())
+        try: audio, rate = _audio_of(load())
+        except (ValueError, OSError) as e: print(f"deepspeech-nb play: {e}", file=sys.stderr); return 1
         print(f"{label}: {len(audio) / rate:.2f} s", file=sys.stderr)
         audio = _augmented_for_play(audio, rate, augmentations, args.clock, rng, label)
         if writing: pieces += [audio, np.zeros(int(GAP_SECONDS * rate), np.float32)]

@@ -6,23 +6,25 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/checkpoints.html.md"""
 
 # %% auto #0
 __all__ = ['GEOMETRY_ADVICE', 'META_FILE', 'GEOMETRY_FIELDS', 'KINDS', 'PROGRESS_FILE', 'TRAIN_LOAD_ORDER', 'EVALUATE_LOAD_ORDER',
-           'default_checkpoint_dir', 'ProgressState', 'CheckpointError', 'CheckpointNotFoundError',
-           'CheckpointGeometryError', 'checkpoint_meta', 'write_checkpoint_meta', 'read_checkpoint_meta',
-           'check_checkpoint_meta', 'model_variables', 'rng_variables', 'optimizer_variables', 'layer_of',
-           'list_checkpoints', 'save_checkpoint', 'find_checkpoint', 'check_geometry', 'load_checkpoint',
-           'read_progress', 'drop_source_layers', 'restore_partial']
+           'LOCK_FILE', 'default_checkpoint_dir', 'ProgressState', 'CheckpointError', 'CheckpointNotFoundError',
+           'CheckpointGeometryError', 'CheckpointDamagedError', 'CheckpointLockedError', 'checkpoint_meta',
+           'write_checkpoint_meta', 'read_checkpoint_meta', 'check_checkpoint_meta', 'model_variables', 'rng_variables',
+           'optimizer_variables', 'layer_of', 'list_checkpoints', 'save_checkpoint', 'find_checkpoint',
+           'check_geometry', 'intact_checkpoint', 'load_checkpoint', 'read_progress', 'CheckpointLock',
+           'drop_source_layers', 'restore_partial']
 
 # %% ../nbs/10_checkpoints.ipynb #9ef22aa7
-import dataclasses, glob, json, os, re, shutil, tempfile
+import dataclasses, fcntl, glob, json, os, re, shutil, sys, tempfile
 from pathlib import Path
 from .text import as_alphabet
+
 
 # %% ../nbs/10_checkpoints.ipynb #221e574f
 import numpy as np
 import tensorflow as tf
 
 # %% ../nbs/10_checkpoints.ipynb #dc588851
-from .core import environment
+from .core import environment, atomic_write
 
 # %% ../nbs/10_checkpoints.ipynb #683c47fa
 def default_checkpoint_dir() -> Path:
@@ -70,6 +72,12 @@ class CheckpointNotFoundError(CheckpointError):
 class CheckpointGeometryError(CheckpointError):
     "The checkpoint's tensors, features or alphabet do not fit the model being trained."
 
+class CheckpointDamagedError(CheckpointError):
+    "A checkpoint whose files do not read back (truncated, emptied, flipped bits): TF's checksums or sizes disagree."
+
+class CheckpointLockedError(CheckpointError):
+    "Another live process trains into the same checkpoint folder."
+
 GEOMETRY_ADVICE = ("Use a new --checkpoint_dir (or --save_checkpoint_dir) to train this geometry from scratch, "
                    "or --drop_source_layers to transfer the layers that still fit.")
 
@@ -97,14 +105,8 @@ def checkpoint_meta(model_cfg=None,     # ModelConfig of the model being trained
 
 # %% ../nbs/10_checkpoints.ipynb #9241a038
 def _atomic_write_text(path: Path, text: str):
-    "Write `text` to `path` through a temporary file in the same folder and a rename."
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f: f.write(text); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    "Write `text` to `path` through a temporary file in the same folder and a rename (lesson 0's `atomic_write`)."
+    atomic_write(path, text)
 
 def write_checkpoint_meta(directory, meta: dict):
     "Write `meta` as `directory/flags.json`, atomically."
@@ -257,14 +259,28 @@ def find_checkpoint(directory, which: str = "auto", order=TRAIN_LOAD_ORDER) -> t
 def _reader(prefix: str):
     "A checkpoint reader, with a clear error for unreadable files and for DeepSpeech 0.9's TF1 format."
     try: reader = tf.train.load_checkpoint(prefix)
-    except (tf.errors.OpError, ValueError) as e:
-        raise CheckpointError(f"cannot read checkpoint {prefix}: {e.message if hasattr(e, 'message') else e}") from None
+    except (tf.errors.OpError, ValueError, IndexError) as e: raise _damaged(prefix, e) from None
     names = reader.get_variable_to_shape_map()
     if not any(n.startswith("model/") for n in names):
         hint = (" It looks like a DeepSpeech 0.9 (TF1) checkpoint: import it with the transfer lesson's DeepSpeech "
                 "checkpoint import first." if any(n.startswith("layer_1/") for n in names) else "")
         raise CheckpointError(f"{prefix} is not a deepspeech_nb checkpoint (no model/ tensors).{hint}")
     return reader
+
+def _damaged(prefix: str, error) -> CheckpointDamagedError:
+    "The one-line error for a checkpoint TF cannot read back, naming its files."
+    what = (getattr(error, "message", None) or str(error)).splitlines()[0]
+    files = ", ".join(sorted(Path(p).name for p in _files(prefix))) or "no files left"
+    return CheckpointDamagedError(f"checkpoint {prefix} is damaged ({files}: {what})")
+
+class _Tensors:
+    "Every tensor of a checkpoint, read (and checksummed by TF) up front; the reader interface `_assign` uses."
+    def __init__(self, prefix: str):
+        reader = _reader(prefix)
+        try: self.tensors = {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()}
+        except (tf.errors.OpError, ValueError, IndexError) as e: raise _damaged(prefix, e) from None
+    def get_variable_to_shape_map(self) -> dict: return {k: list(np.shape(v)) for k, v in self.tensors.items()}
+    def get_tensor(self, key: str): return self.tensors[key]
 
 def _geometry_error(prefix, meta, what: str) -> CheckpointGeometryError:
     saved = (meta or {}).get("model") or {}
@@ -300,16 +316,32 @@ def _assign(reader, section: str, variables: dict, required: bool) -> list[str]:
 def _progress(reader) -> ProgressState:
     return ProgressState.from_json(reader.get_tensor("progress/.ATTRIBUTES/VARIABLE_VALUE").decode())
 
+def _warn(message: str): print(message, file=sys.stderr, flush=True)
+
+def intact_checkpoint(directory, kind: str, prefix: str, log=_warn) -> tuple[str, "_Tensors"]:  # (prefix, its tensors)
+    "The newest `kind` checkpoint from `prefix` back whose every tensor reads back; says which ones are damaged."
+    older = [p for p in list_checkpoints(directory, kind) if p != prefix]
+    damaged = []
+    for candidate in [prefix] + older[::-1]:
+        try: tensors = _Tensors(candidate)
+        except CheckpointDamagedError as e: damaged.append(str(e)); continue
+        if damaged: log(f"warning: {damaged[0]}; continuing from the newest intact {KINDS[kind]} checkpoint {candidate}")
+        return candidate, tensors
+    raise CheckpointDamagedError(f"{damaged[0]}, and no older {KINDS[kind]} checkpoint in {directory} is intact: "
+                                 f"restore the folder from a backup, or start fresh with --load_train init "
+                                 f"(or another --checkpoint_dir)")
+
 def load_checkpoint(directory,                  # the --checkpoint_dir (or --load_checkpoint_dir)
                     model, optimizer=None,      # restored in place; optimizer None: weights only
                     which: str = "auto",        # auto | last | best | init  (--load_train / --load_evaluate)
-                    order=TRAIN_LOAD_ORDER      # what `auto` tries, in order (EVALUATE_LOAD_ORDER for evaluation)
+                    order=TRAIN_LOAD_ORDER,     # what `auto` tries, in order (EVALUATE_LOAD_ORDER for evaluation)
+                    log=_warn                   # where the note about a damaged checkpoint goes
                    ) -> ProgressState:          # the saved progress; ProgressState() for init
-    "Restore `model` (and `optimizer`) from `directory` after checking geometry; return the saved progress."
+    "Restore `model` (and `optimizer`) from the newest intact checkpoint after checking geometry; return its progress."
     kind, prefix = find_checkpoint(directory, which, order)
     if prefix is None: return ProgressState()
+    prefix, reader = intact_checkpoint(directory, kind, prefix, log)
     check_geometry(prefix, model, meta=read_checkpoint_meta(directory))
-    reader = _reader(prefix)
     _assign(reader, "model", model_variables(model), required=True)
     _assign(reader, "rng", rng_variables(model), required=False)
     if optimizer is not None:
@@ -317,10 +349,33 @@ def load_checkpoint(directory,                  # the --checkpoint_dir (or --loa
         _assign(reader, "optimizer", optimizer_variables(optimizer), required=False)
     return _progress(reader)
 
-def read_progress(directory, which: str = "auto", order=TRAIN_LOAD_ORDER) -> ProgressState | None:
-    "The progress saved in a checkpoint, without a model; None when `which` resolves to init."
+def read_progress(directory, which: str = "auto", order=TRAIN_LOAD_ORDER, log=_warn) -> ProgressState | None:
+    "The progress saved in the newest intact checkpoint, without a model; None when `which` resolves to init."
     kind, prefix = find_checkpoint(directory, which, order)
-    return None if prefix is None else _progress(_reader(prefix))
+    return None if prefix is None else _progress(intact_checkpoint(directory, kind, prefix, log)[1])
+
+# %% ../nbs/10_checkpoints.ipynb #898e18de
+LOCK_FILE = ".lock"
+
+class CheckpointLock:
+    "Exclusive `flock` on `directory/.lock` while a run trains there; released on exit or when the process dies."
+    def __init__(self, directory, enabled: bool = True):
+        self.directory, self.enabled, self.file = Path(directory), enabled, None
+
+    def __enter__(self) -> "CheckpointLock":
+        if not self.enabled: return self
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.file = open(self.directory / LOCK_FILE, "a+")
+        try: fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0); holder = self.file.read().strip() or "another process"; self.file.close(); self.file = None
+            raise CheckpointLockedError(f"{self.directory} is in use by another training run ({holder}): wait for it to "
+                                        f"end or stop it, or train into another --save_checkpoint_dir") from None
+        self.file.seek(0); self.file.truncate(); self.file.write(f"pid {os.getpid()}: {' '.join(sys.argv)}\n"); self.file.flush()
+        return self
+
+    def __exit__(self, *_):
+        if self.file is not None: self.file.close(); self.file = None
 
 # %% ../nbs/10_checkpoints.ipynb #2f03218d
 def drop_source_layers(n: int) -> tuple[str, ...]:
@@ -335,6 +390,7 @@ def restore_partial(directory, model, skip_layers=(),  # layer names to leave as
     "Load the model variables of every layer not in `skip_layers` from a checkpoint, by name."
     kind, prefix = find_checkpoint(directory, which, order)
     if prefix is None: return []
+    prefix, reader = intact_checkpoint(directory, kind, prefix)
     check_geometry(prefix, model, skip_layers=tuple(skip_layers), meta=read_checkpoint_meta(directory))
     kept = {p: v for p, v in model_variables(model).items() if layer_of(p) not in skip_layers}
-    return _assign(_reader(prefix), "model", kept, required=True)
+    return _assign(reader, "model", kept, required=True)

@@ -7,10 +7,11 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/core.html.md"""
 # %% auto #0
 __all__ = ['PACKAGES', 'STARTUP_NOISE', 'QUIET_ENV', 'QUIET_IMPORTS', 'PARENT_POLL_S', 'PROGRESS_STEP', 'PROGRESS_EVERY_S',
            'data_path', 'package_versions', 'git_sha', 'environment', 'filtered_stderr', 'quiet_tensorflow',
-           'HiddenMainContext', 'WorkerPool', 'PlainProgress', 'progress_bar']
+           'HiddenMainContext', 'WorkerPool', 'PlainProgress', 'progress_bar', 'umask_file_mode', 'AtomicFile',
+           'atomic_write']
 
 # %% ../nbs/00_core.ipynb #ccc4fd4f
-import importlib.metadata, importlib.resources, platform, subprocess, sys
+import importlib.metadata, importlib.resources, os, platform, subprocess, sys, tempfile
 from pathlib import Path
 
 # %% ../nbs/00_core.ipynb #39aa9ba2
@@ -220,3 +221,38 @@ def progress_bar(*args, **kwargs):
         from tqdm.auto import tqdm
         return tqdm(*args, **kwargs)
     return PlainProgress(*args, **kwargs)
+
+# %% ../nbs/00_core.ipynb #f74d6156
+def umask_file_mode() -> int:
+    "Permissions a new file gets under this process's umask: 0o666 without the umask bits (0o644 for umask 0o022)."
+    mask = os.umask(0o022); os.umask(mask)
+    return 0o666 & ~mask
+
+class AtomicFile:
+    "A binary file written under a temporary name beside `path` and renamed to `path` on `commit` (umask permissions)."
+    def __init__(self, path, suffix: str = ".tmp"):
+        self.path = Path(path)
+        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=suffix)
+        os.fchmod(fd, umask_file_mode())
+        self.file = os.fdopen(fd, "w+b")
+    def commit(self) -> Path:
+        "Flush to disk and rename into place; an OS error (disk full) names the file."
+        try: self.file.flush(); os.fsync(self.file.fileno()); self.file.close(); os.replace(self.tmp, self.path)
+        except OSError as e:
+            if e.filename: raise
+            raise OSError(e.errno, e.strerror, str(self.path)) from None
+        return self.path
+    def abort(self): self.file.close(); Path(self.tmp).unlink(missing_ok=True)
+    def __enter__(self): return self
+    def __exit__(self, exc_type, *_):
+        if exc_type is None: self.commit()
+        else: self.abort()
+
+def atomic_write(path, # the file to (re)place
+                 data: bytes | str # its whole content (str is written as UTF-8)
+                ) -> Path:
+    "Write `data` to `path` through a temporary file and a rename; nothing is left behind on error."
+    with AtomicFile(path) as f:
+        try: f.file.write(data.encode("utf-8") if isinstance(data, str) else data)
+        except OSError as e: raise OSError(e.errno, e.strerror, str(path)) from None
+    return Path(path)

@@ -6,17 +6,17 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/decode.html.md"""
 
 # %% auto #0
 __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGNED', 'KENLM_MAGIC', 'DEFAULT_ALPHA',
-           'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'FST_PROPERTIES', 'DECODER_FLAG_NAMES', 'NEVER', 'KENLM_PROGRAMS',
-           'synthetic_logits', 'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError', 'ConstFst',
-           'read_const_fst', 'fst_paths', 'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary',
-           'check_vocabulary', 'load_scorer', 'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer',
-           'DecoderConfig', 'config_from_params', 'log_softmax', 'apply_cutoff', 'BeamResult', 'compress_blank_runs',
-           'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder',
-           'lm_search_space', 'optimize_lm', 'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig',
-           'build_lm', 'main_build_lm']
+           'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'DIGEST_SUFFIX', 'FST_PROPERTIES', 'DECODER_FLAG_NAMES', 'NEVER',
+           'KENLM_PROGRAMS', 'synthetic_logits', 'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError',
+           'ConstFst', 'read_const_fst', 'fst_paths', 'check_trie_fst', 'find_trie', 'read_trie', 'Scorer',
+           'read_vocabulary', 'arpa_vocabulary', 'check_vocabulary', 'check_scorer_digest', 'load_scorer', 'as_scorer',
+           'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig', 'config_from_params', 'log_softmax',
+           'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder',
+           'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm', 'KenLMNotFoundError',
+           'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm', 'main_build_lm']
 
 # %% ../nbs/12_decode.ipynb #5e4060c5
-import argparse, collections, concurrent.futures, gzip, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
+import argparse, collections, concurrent.futures, gzip, hashlib, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -24,8 +24,9 @@ from flashlight.lib.text.decoder import (CriterionType, LexiconDecoder, LexiconD
                                          LexiconFreeDecoderOptions, SmearingMode, Trie, ZeroLM)
 from flashlight.lib.text.decoder.kenlm import KenLM
 from flashlight.lib.text.dictionary import Dictionary
-from .core import data_path
+from .core import data_path, atomic_write
 from .text import Alphabet, UTF8Alphabet, as_alphabet, load_alphabet
+
 
 # %% ../nbs/12_decode.ipynb #1a7cd667
 def synthetic_logits(text:str,              # transcript to spell
@@ -154,6 +155,30 @@ def fst_paths(fst: ConstFst) -> list[list[int]]:
             stack.append((nexts[a], path + [labels[a]]))
     return paths
 
+# %% ../nbs/12_decode.ipynb #6cb335d8
+def _fst_problem(fst: ConstFst, file_size: int) -> str | None:
+    "What breaks the vocabulary-trie rules in `fst` (see above), or None when it is well formed."
+    s, a = fst.states, fst.arcs
+    firsts = np.concatenate([[0], np.cumsum(s["narcs"], dtype=np.int64)[:-1]])
+    if fst.end != file_size: return f"{file_size - fst.end} bytes after the vocabulary FST, which should end the file"
+    if not (np.isposinf(s["final"]) | (s["final"] == 0)).all() or (a["weight"] != 0).any(): return "weights other than 0"
+    if (s["niepsilons"] != 0).any() or (s["noepsilons"] != 0).any() or (a["ilabel"] <= 0).any(): return "epsilon arcs"
+    if (a["ilabel"] != a["olabel"]).any(): return "input and output labels differ"
+    if (s["pos"] != firsts).any() or int(s["narcs"].sum()) != len(a): return "arc ranges that do not follow each other"
+    if ((a["nextstate"] < 0) | (a["nextstate"] >= len(s))).any(): return "arcs to states that do not exist"
+    incoming = np.bincount(a["nextstate"], minlength=len(s)); incoming[fst.start] += 1
+    if (incoming == 0).any(): return "states no arc leads to"
+    if (np.isposinf(s["final"]) & (s["narcs"] == 0)).any(): return "dead-end states that are not final"
+    first_of_state = np.isin(np.arange(len(a)), firsts)
+    if (np.diff(a["ilabel"])[~first_of_state[1:]] <= 0).any(): return "arcs not sorted by label"
+    return None
+
+def check_trie_fst(fst: ConstFst, file_size: int, source: str = "<buffer>") -> None:
+    "`ScorerError` naming the file when its vocabulary FST breaks the trie rules (damaged or appended to)."
+    problem = _fst_problem(fst, file_size)
+    if problem: raise ScorerError(f"{source} is damaged: its vocabulary trie has {problem}; copy the scorer again or "
+                                  "rebuild it with `deepspeech-nb build-lm`")
+
 # %% ../nbs/12_decode.ipynb #6dce0098
 def _trailer_at(buf, pos: int) -> bool:
     "Whether a DeepSpeech trie trailer (any version) followed by an FST header starts at `pos`."
@@ -184,9 +209,12 @@ def read_trie(buf, pos:int, alphabet=None, source:str="<buffer>") -> tuple[bool,
     if version != TRIE_VERSION:
         raise ScorerError(f"{source}: scorer trie version {version}, but DeepSpeech 0.7-0.9 scorers (version {TRIE_VERSION}) "
                           "are supported; rebuild it with `deepspeech-nb build-lm`")
-    is_utf8 = bool(buf[pos + 8])
-    alpha, beta = struct.unpack_from("<dd", buf, pos + 9)
-    fst = read_const_fst(buf, pos + 25, source)
+    is_utf8, (alpha, beta) = buf[pos + 8], struct.unpack_from("<dd", buf, pos + 9)
+    if is_utf8 not in (0, 1) or not (math.isfinite(alpha) and math.isfinite(beta)):
+        raise ScorerError(f"{source} is damaged: its trailer holds UTF-8 flag {is_utf8}, alpha {alpha}, beta {beta}; "
+                          "copy the scorer again or rebuild it with `deepspeech-nb build-lm`")
+    fst, is_utf8 = read_const_fst(buf, pos + 25, source), bool(is_utf8)
+    check_trie_fst(fst, len(buf), source)
     if is_utf8: labels, space = None, None
     else:
         alphabet = alphabet if alphabet is not None and not alphabet.is_bytes else load_alphabet()
@@ -274,6 +302,24 @@ def _resolve_scorer_path(path) -> Path:
         raise ScorerError(f"scorer folder {path} holds {len(found)} .scorer files; name the one to use")
     return found[0]
 
+# %% ../nbs/12_decode.ipynb #3c36fdc8
+DIGEST_SUFFIX = ".sha256"   # build-lm's record beside a scorer: `sha256sum` format, so `sha256sum -c` checks it too
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""): digest.update(block)
+    return digest.hexdigest()
+
+def check_scorer_digest(path) -> None:
+    "`ScorerError` when the SHA-256 record that build-lm wrote beside a scorer does not match its bytes."
+    record = Path(str(path) + DIGEST_SUFFIX)
+    if not record.is_file(): return   # DeepSpeech's scorers and copies without the record: structure checks only
+    expected = (record.read_text().split() or [""])[0]
+    if _sha256(Path(path)) != expected:
+        raise ScorerError(f"{path} is damaged: its SHA-256 differs from {record.name}, written when it was built; "
+                          "copy it again or rebuild it with `deepspeech-nb build-lm`")
+
 # %% ../nbs/12_decode.ipynb #de1d8f66
 def load_scorer(path,                # .scorer, folder with one, KenLM binary or ARPA file
                 alphabet=None,       # the model's alphabet: spells the vocabulary (None: DeepSpeech's English)
@@ -284,6 +330,7 @@ def load_scorer(path,                # .scorer, folder with one, KenLM binary or
     "Load a language model for beam search, whatever form it comes in."
     alphabet = as_alphabet(alphabet)
     path = _resolve_scorer_path(path)
+    check_scorer_digest(path)
     kind, trie = _kind_of(path), None
     if kind == "kenlm":
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
@@ -394,7 +441,7 @@ def package_scorer(lm_binary,          # KenLM binary built with `build_binary -
                    alpha:float=DEFAULT_ALPHA, beta:float=DEFAULT_BETA,
                    is_utf8:bool=False, # bytes output mode: words are single characters
                   )->Path:
-    "Write a DeepSpeech scorer: the KenLM binary, then the trie trailer with the vocabulary."
+    "Write a DeepSpeech scorer (the KenLM binary, then the trie trailer with the vocabulary) and its SHA-256 record."
     alphabet = as_alphabet(alphabet) or load_alphabet()
     lm = Path(lm_binary).read_bytes()
     if not lm.startswith(KENLM_MAGIC): raise ScorerError(f"{lm_binary} is not a KenLM binary; convert it with build_binary")
@@ -405,9 +452,10 @@ def package_scorer(lm_binary,          # KenLM binary built with `build_binary -
     trailer = TRIE_MAGIC + struct.pack("<i?dd", TRIE_VERSION, is_utf8, alpha, beta)
     fst = const_fst_bytes(*minimal_trie(sorted(_word_labels(w, alphabet, is_utf8, space) for w in vocabulary)),
                           offset=len(lm) + len(trailer))
-    output = Path(output); tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_bytes(lm + trailer + fst); os.replace(tmp, output)
-    return output
+    record = Path(str(output) + DIGEST_SUFFIX); record.unlink(missing_ok=True)   # never a stale record beside a new file
+    atomic_write(output, lm + trailer + fst)
+    atomic_write(record, f"{hashlib.sha256(lm + trailer + fst).hexdigest()}  {Path(output).name}\n")
+    return Path(output)
 
 # %% ../nbs/12_decode.ipynb #21b6eebe
 @dataclass(frozen=True)

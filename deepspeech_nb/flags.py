@@ -7,12 +7,12 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/flags.html.md"""
 
 # %% auto #0
 __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPOINT_FLAGS', 'EXPORT_FLAGS', 'DECODER_FLAGS',
-           'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'ESSENTIAL_GROUPS', 'CONFIG_MODULES',
-           'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'new_flag_values', 'default_params', 'FlagsError', 'Params',
-           'parse_flags', 'help_text', 'params_to_argv', 'RunConfig', 'xdg_data_home', 'resolve_params',
-           'module_config', 'source_dir', 'run_kind', 'stored_geometry', 'contradiction_advice', 'checkpoint_params',
-           'check_alphabet', 'check_explicit_flags', 'alphabet_from_params', 'features_from_params',
-           'model_from_params', 'configs_from_params']
+           'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'FLAG_RANGES', 'ESSENTIAL_GROUPS',
+           'CONFIG_MODULES', 'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'new_flag_values', 'default_params', 'FlagsError',
+           'Params', 'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv', 'RunConfig',
+           'xdg_data_home', 'resolve_params', 'module_config', 'source_dir', 'run_kind', 'stored_geometry',
+           'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags',
+           'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
 
 # %% ../nbs/18_flags.ipynb #5a6f4914
 import dataclasses, importlib, os, sys
@@ -169,6 +169,29 @@ FLAG_GROUPS = {"data": DATA_FLAGS, "features": FEATURE_FLAGS, "model": MODEL_FLA
                "decoder": DECODER_FLAGS, "reporting": REPORT_FLAGS}
 FLAG_ALIASES = {"scorer": "scorer_path", "utf8": "bytes_output_mode"}  # DeepSpeech's other spellings
 
+# %% ../nbs/18_flags.ipynb #5089eed6
+_COUNT, _POSITIVE, _SIZE, _PROBABILITY = "[0, inf)", "(0, inf)", "[1, inf)", "[0, 1]"
+FLAG_RANGES = {  # flag: allowed values (interval notation, `|` for alternatives); flags not named here are unchecked
+    **{f"{s}_batch_size": _SIZE for s in ("train", "dev", "test", "export")},
+    **{f"limit_{s}": _COUNT for s in ("train", "dev", "test")},
+    "cache_for_epochs": _COUNT, "shuffle_start": _SIZE, "shuffle_buffer": _SIZE, "decode_workers": _COUNT,
+    "feature_win_len": _SIZE, "feature_win_step": _SIZE, "audio_sample_rate": _SIZE,
+    "n_hidden": _SIZE, "relu_clip": _POSITIVE, "dropout_rate": "[0, 1)", "dropout_rate4": "[0, 1)", "dropout_rate5": "[0, 1)",
+    **{f"dropout_rate{i}": "[0, 1)|-1" for i in (2, 3, 6)},
+    "epochs": _COUNT, "learning_rate": _POSITIVE, "beta1": "[0, 1)", "beta2": "[0, 1)", "epsilon": _POSITIVE,
+    "es_epochs": _SIZE, "es_min_delta": _COUNT, "plateau_epochs": _SIZE, "plateau_reduction": "(0, 1]",
+    "inter_op_parallelism_threads": _COUNT, "intra_op_parallelism_threads": _COUNT,
+    "checkpoint_secs": _COUNT, "max_to_keep": _SIZE, "drop_source_layers": "[0, 5]", "freeze_source_layers": _COUNT,
+    "n_steps": _SIZE, "export_beam_width": _SIZE, "beam_width": _SIZE, "lm_alpha": _COUNT, "cutoff_prob": "(0, 1]",
+    "cutoff_top_n": _SIZE, "lm_alpha_max": _COUNT, "lm_beta_max": _COUNT, "n_trials": _SIZE,
+    "log_level": "[0, 3]", "report_count": _COUNT, "augmentations_per_epoch": _SIZE,
+    "data_aug_features_additive": _COUNT, "data_aug_features_multiplicative": _COUNT, "augmentation_speed_up_std": _COUNT,
+    "augmentation_spec_dropout_keeprate": _PROBABILITY,
+    **{f"augmentation_freq_and_time_masking_{k}": _COUNT for k in ("freq_mask_range", "number_freq_masks",
+                                                                   "time_mask_range", "number_time_masks")},
+    **{f"augmentation_pitch_and_tempo_scaling_{k}": _POSITIVE for k in ("min_pitch", "max_pitch", "max_tempo")},
+}
+
 # %% ../nbs/18_flags.ipynb #7220e1ef
 _DEFINE = {"string": absl_flags.DEFINE_string, "integer": absl_flags.DEFINE_integer,
            "float": absl_flags.DEFINE_float, "boolean": absl_flags.DEFINE_boolean,
@@ -213,6 +236,27 @@ def parse_flags(argv: list[str], # command-line arguments, without the program n
     params = Params(_params(fv))
     params.explicit = frozenset(name for name in params if fv[name].present)
     return params
+
+# %% ../nbs/18_flags.ipynb #34f9708d
+def _in_interval(value: float, interval: str) -> bool:
+    "Whether `value` lies in `interval` like `[0, 1)` or `(0, inf)`, or equals a single number like `-1`."
+    interval = interval.strip()
+    if interval[0] not in "[(": return value == float(interval)
+    low, high = (float(x) for x in interval[1:-1].split(","))
+    above = value >= low if interval[0] == "[" else value > low
+    below = value <= high if interval[-1] == "]" else value < high
+    return above and below
+
+def in_range(value, allowed: str) -> bool:
+    "Whether the number `value` is one of the `allowed` values (`FLAG_RANGES` notation, e.g. `[0, 1)|-1`)."
+    if isinstance(value, bool) or not isinstance(value, (int, float)): return False
+    return any(_in_interval(value, part) for part in allowed.split("|"))
+
+def check_flag_ranges(params: dict) -> None:
+    "Raise one `FlagsError` naming every flag whose value lies outside its `FLAG_RANGES` entry."
+    bad = [f"--{name} {params[name]!r} is outside {allowed.replace('|', ' or ')}"
+           for name, allowed in FLAG_RANGES.items() if name in params and not in_range(params[name], allowed)]
+    if bad: raise FlagsError("; ".join(bad) + " (`deepspeech-nb train --helpfull` explains each flag)")
 
 # %% ../nbs/18_flags.ipynb #fede5433
 ESSENTIAL_GROUPS = ("data", "model", "training", "checkpoints")   # the sections `--help` shows
@@ -268,6 +312,7 @@ def resolve_params(params: dict) -> dict:
     unknown = set(params) - set(defaults)
     if unknown: raise FlagsError(f"unknown parameter(s) {sorted(unknown)}; see `deepspeech-nb train --helpfull`")
     p = {**defaults, **params}
+    check_flag_ranges(p)
     ckpt = p["checkpoint_dir"] or str(xdg_data_home() / "deepspeech_nb" / "checkpoints")
     p["checkpoint_dir"] = ckpt
     p["load_checkpoint_dir"] = p["load_checkpoint_dir"] or ckpt

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 # %% ../nbs/04_importers.ipynb #d0535d98
 from .core import data_path
-from .audio import SAMPLE_RATE, AudioError, load_audio, write_wav
+from .audio import SAMPLE_RATE, AudioError, load_audio, write_wav, wav_is_complete
 from .text import Alphabet, AlphabetError, get_validate_label
 from .samples import write_csv
 
@@ -113,11 +113,11 @@ DROP_REASONS = ("bad row", "invalid label", "not in alphabet", "missing audio", 
 # %% ../nbs/04_importers.ipynb #1f32aa4a
 def convert_clip(job:tuple[str, str], # (source audio path, destination wav path)
                 ) -> tuple[str, int, int, bool]: # (status, samples at 16 kHz, wav bytes, converted now)
-    "Decode any audio file, downmix, resample to 16 kHz, write PCM16 wav atomically; reuse a finished wav."
+    "Decode any audio file, downmix, resample to 16 kHz, write PCM16 wav atomically; reuse a finished, intact wav."
     src, dst = job
-    if os.path.exists(dst):
+    if os.path.exists(dst) and wav_is_complete(dst):  # a truncated or foreign file is converted again
         try: return "ok", sf.info(dst).frames, os.path.getsize(dst), False
-        except (sf.LibsndfileError, RuntimeError): pass  # not a wav we wrote: convert again
+        except (sf.LibsndfileError, RuntimeError): pass
     if not os.path.exists(src): return f"missing audio:{src} does not exist", 0, 0, False
     try: audio = load_audio(src, SAMPLE_RATE)
     except Exception as e:  # AudioError, or anything a broken file provokes: one clip lost, not the import
@@ -257,6 +257,11 @@ def _cv_tsvs(cv_dir:Path) -> list[Path]:
     tsvs = sorted(cv_dir.glob("*.tsv"))
     return sorted(tsvs, key=lambda p: (CV_FIRST.index(p.stem) if p.stem in CV_FIRST else len(CV_FIRST), p.stem))
 
+def _inside(folder:Path, name:str) -> bool:
+    "Whether the relative path `name` stays inside `folder` (no absolute path, no `..` that climbs out)."
+    return bool(name) and not os.path.isabs(name) and \
+        Path(os.path.normpath(folder / name)).is_relative_to(os.path.normpath(folder))
+
 def _clip_path(audio_dir:Path, name:str) -> Path:
     "The audio file a TSV `path` names (early releases left out the .mp3 extension)."
     p = audio_dir / name
@@ -274,6 +279,9 @@ def cv_candidates(cv_dir:Path, audio_dir:Path) -> tuple[list[Candidate], list[Dr
         for no, row, problem in rows:
             where = f"{tsv.name} line {no}"
             if row is None: drops.append(Drop(split, "bad row", where, problem)); continue
+            if not _inside(audio_dir, row["path"]):
+                drops.append(Drop(split, "bad row", where, f"path {row['path']!r} leaves {audio_dir}; Common Voice "
+                                  "paths name a clip inside it")); continue
             src = _clip_path(audio_dir, row["path"])
             cands.append(Candidate(split, where, src, src.with_suffix(".wav"), row["sentence"]))
     return cands, drops, csvs, notes
@@ -322,6 +330,11 @@ def _run(p, func, *args) -> int:
         print(f"{p.prog}: error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print("\ninterrupted: finished wavs are kept; run the same command again to convert the rest", file=sys.stderr); return 130
+    except OSError as e:   # disk full, permissions; also re-raised from a conversion worker
+        where = e.filename or "the output folder"
+        fix = "free disk space there" if e.errno == 28 else "fix its permissions or choose another folder"
+        print(f"{p.prog}: error: {where}: {e.strerror or e}; {fix}, then run the same command again: finished wavs "
+              "are kept and the import resumes", file=sys.stderr); return 1
     print(report)
     for split, path in report.csvs.items(): print(f"wrote {path}")
     return 0
@@ -444,6 +457,9 @@ def listing_candidates(listing:Path, clips:Path) -> tuple[list[Candidate], list[
     for no, row, problem in rows:
         where = f"{listing.name} line {no}"
         if row is None: drops.append(Drop(None, "bad row", where, problem)); continue
+        if not _inside(listing.parent, row[pcol]):
+            drops.append(Drop(None, "bad row", where, f"path {row[pcol]!r} leaves {listing.parent}; list files "
+                              "relative to the listing's folder")); continue
         audio = (listing.parent / row[pcol]).absolute()
         rel = Path(os.path.relpath(audio, listing.parent)) if audio.is_relative_to(listing.parent) else Path(audio.name)
         cands.append(Candidate(None, where, audio, clips / _flat_name(rel), row[tcol]))

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
+from .core import AtomicFile
 from .audio import (SAMPLE_RATE, OPUS_RATES, AudioError, audio_duration, read_audio,
                                  to_mono, resample, opus_encode, opus_decode, opus_duration, wav_bytes)
 from .text import as_alphabet
@@ -129,8 +130,9 @@ def _read_at(f, path: Path, offset: int, n: int, what: str) -> bytes:
     f.seek(offset)
     data = f.read(n)
     if len(data) < n:
-        raise CollectionError(f"SDB {path} is truncated: {what} at offset {offset} needs {n} bytes, the file ends at "
-                              f"offset {offset + len(data)}; re-create the file")
+        size = os.fstat(f.fileno()).st_size
+        raise CollectionError(f"SDB {path} is truncated: {what} at offset {offset} needs {n} bytes, but the file is "
+                              f"only {size} bytes long; re-create the file")
     return data
 
 def _schema_columns(path: Path, schema: dict, labeled: bool | None) -> tuple[int, str, int | None]:
@@ -220,9 +222,16 @@ def _sdb_transcripts(self: SDBSource) -> list:
         if self.text is None: self._transcripts = [None] * len(self)
         else:
             with open(self.path, "rb") as f:
-                self._transcripts = [self._columns(f, i, {self.text: None})[self.text].decode("utf-8")
+                self._transcripts = [self._text(i, self._columns(f, i, {self.text: None})[self.text])
                                      for i in range(len(self))]
     return self._transcripts
+
+def _sdb_text(self: SDBSource, i: int, raw: bytes) -> str:
+    "The transcript bytes of sample `i` as text, or a CollectionError naming the sample (damaged file)."
+    try: return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CollectionError(f"{self.where(i)}: its transcript is not UTF-8 (byte 0x{raw[e.start]:02x} at position "
+                              f"{e.start}); the file is damaged: re-create it from its source") from None
 
 def _sdb_duration(self: SDBSource, f, i: int) -> float:
     "Seconds of sample `i` from the header of its speech column."
@@ -252,12 +261,12 @@ def _sdb_load(self: SDBSource, i: int, sample_rate: int | None) -> Sample:
     except AudioError as e: raise CollectionError(f"{self.where(i)}: {e}") from None
     audio = to_mono(audio)
     if sample_rate: audio, rate = resample(audio, rate, sample_rate), sample_rate
-    transcript = data[self.text].decode("utf-8") if self.text is not None else None
+    transcript = self._text(i, data[self.text]) if self.text is not None else None
     return Sample(audio, rate, transcript, f"{self.path}:{i}")
 
 SDBSource.transcripts = property(_sdb_transcripts)
 SDBSource._duration, SDBSource.duration, SDBSource.durations = _sdb_duration, _sdb_duration_of, _sdb_durations
-SDBSource.load = _sdb_load
+SDBSource.load, SDBSource._text = _sdb_load, _sdb_text
 
 # %% ../nbs/03_samples.ipynb #edbfca84
 def _split_spec(spec) -> list[Path]:
@@ -372,15 +381,11 @@ def encode_audio(sample: Sample, audio_type: str = "opus", bitrate: int | None =
     if rate not in OPUS_RATES: audio, rate = resample(audio, rate, SAMPLE_RATE), SAMPLE_RATE
     return opus_encode(audio, rate, bitrate)
 
-class _AtomicFile:
-    "A binary file written under a temporary name and renamed to `path` on `commit`."
+class _AtomicFile(AtomicFile):
+    "Lesson 0's `AtomicFile` (temporary name, rename on `commit`, umask permissions) with a collection error for a missing folder."
     def __init__(self, path: Path):
-        self.path = Path(path)
-        if not self.path.parent.is_dir(): raise CollectionError(f"cannot write {self.path}: its folder does not exist")
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".partial")
-        self.file = os.fdopen(fd, "w+b")
-    def commit(self): self.file.flush(); os.fsync(self.file.fileno()); self.file.close(); os.replace(self.tmp, self.path)
-    def abort(self): self.file.close(); Path(self.tmp).unlink(missing_ok=True)
+        if not Path(path).parent.is_dir(): raise CollectionError(f"cannot write {path}: its folder does not exist")
+        super().__init__(path, suffix=".partial")
 
 # %% ../nbs/03_samples.ipynb #3e1f445f
 class _Writer:
@@ -622,5 +627,8 @@ def main_data_set_tool(argv: list[str]) -> int:
                     max(1, args.workers or 1), args.limit, args.clock, args.seed)
     except _user_errors() as e:
         print(f"deepspeech-nb data-set-tool: error: {e}", file=sys.stderr); return 1
+    except OSError as e:   # disk full, permissions: the target is written atomically, an earlier one stays as it was
+        print(f"deepspeech-nb data-set-tool: error: {e.filename or args.target}: {e.strerror or e}; free disk space "
+              "there or choose another target, then run the same command again", file=sys.stderr); return 1
     print(f"wrote {n} samples to {args.target}", file=sys.stderr)
     return 0

@@ -162,10 +162,10 @@ def test_checkpoint_of_another_geometry_is_refused_and_left_intact(capsys, cuts,
     ck = tmp_path / "c"
     rc, out, err = train_cli(capsys, *tiny_args(cuts, ck, "--epochs", "1"))
     assert rc == 0, err
-    before = {p: p.stat().st_mtime_ns for p in ck.rglob("*") if p.is_file() and "run" not in p.parts}
+    before = {p: p.stat().st_mtime_ns for p in ck.rglob("*") if p.is_file() and "run" not in p.parts and p.name != ".lock"}
     rc, out, err = train_cli(capsys, *tiny_args(cuts, ck, "--epochs", "2", "--n_hidden", "32"))
     assert rc == 2 and "trained with --n_hidden 16" in err and "--checkpoint_dir" in err and "drop --n_hidden" in err
-    after = {p: p.stat().st_mtime_ns for p in ck.rglob("*") if p.is_file() and "run" not in p.parts}
+    after = {p: p.stat().st_mtime_ns for p in ck.rglob("*") if p.is_file() and "run" not in p.parts and p.name != ".lock"}
     assert after == before                                                     # nothing rewritten
     rc, out, err = train_cli(capsys, *tiny_args(cuts, ck, "--epochs", "2"))   # the right geometry still resumes
     assert rc == 0 and "resuming from" in out, err
