@@ -3,6 +3,7 @@
 # Common-Voice-shaped corpus -> import it -> build a scorer from the training text -> train -> evaluate on held-out
 # speakers and sentences, greedy and with the scorer -> export TFLite -> transcribe LDC93S1 and a held-out clip.
 # When Debian's Spanish prompt pack is installed (make setup installs it), the same on real recorded Spanish.
+# Training runs as `deepspeech-nb train` (the same flags as DeepSpeech.py).
 # Every step skips work already done, so running it again is quick (training resumes from its checkpoint).
 # Sizes: DEMO_CLIPS, DEMO_EPOCHS, DEMO_N_HIDDEN (English), DEMO_ES_EPOCHS, DEMO_ES_N_HIDDEN (Spanish; 0 epochs: skip).
 set -euo pipefail
@@ -35,7 +36,7 @@ stage "3 a scorer from the training sentences only (build-lm: KenLM 3-gram + voc
 sentences "$CSV/train.csv" > "$DIR/train_sentences.txt"
 lm "$DIR/train_sentences.txt" "$DIR/lm"
 stage "4 train (n_hidden $N_HIDDEN, $EPOCHS epochs, batch 8; dev loss after each epoch) and export TFLite"
-.venv/bin/python -u DeepSpeech.py --noshow_progressbar --train_files "$CSV/train.csv" --dev_files "$CSV/dev.csv" \
+$CLI train --noshow_progressbar --train_files "$CSV/train.csv" --dev_files "$CSV/dev.csv" \
   --train_batch_size 8 --dev_batch_size 8 --n_hidden "$N_HIDDEN" --epochs "$EPOCHS" --beam_width 1 \
   --feature_cache "$DIR/feature_cache" --checkpoint_dir "$DIR/checkpoints" --export_dir "$DIR/model" --export_tflite \
   | show '^epoch|^exported'
@@ -59,7 +60,7 @@ if [ -d "$ES_SOUNDS" ] && [ "$ES_EPOCHS" -gt 0 ]; then
   sentences "$ES/data/train.csv" > "$ES/train_sentences.txt"
   lm "$ES/train_sentences.txt" "$ES/lm" --alphabet_config_path "$ES/data/alphabet.txt"
   stage "8 train on the Spanish prompts (n_hidden $ES_N_HIDDEN, $ES_EPOCHS epochs) and evaluate on held-out sentences"
-  .venv/bin/python -u DeepSpeech.py --noshow_progressbar --train_files "$ES/data/train.csv" --dev_files "$ES/data/dev.csv" \
+  $CLI train --noshow_progressbar --train_files "$ES/data/train.csv" --dev_files "$ES/data/dev.csv" \
     --alphabet_config_path "$ES/data/alphabet.txt" --train_batch_size 8 --dev_batch_size 8 --n_hidden "$ES_N_HIDDEN" \
     --epochs "$ES_EPOCHS" --beam_width 1 --feature_cache "$ES/feature_cache" --checkpoint_dir "$ES/checkpoints" \
     | show '^epoch (1|[0-9]*0)/'
