@@ -11,6 +11,9 @@ PACKAGES=(
   libsox-fmt-mp3                              # lets that sox baseline read Common Voice mp3
   flite                                       # four more TTS voices for synth-corpus (optional)
   festival festvox-kallpc16k                  # festival's diphone voice for synth-corpus
+  asterisk-core-sounds-es asterisk-core-sounds-es-wav  # real recorded Spanish prompts + transcripts (import-asterisk-prompts, CC-BY-SA)
+  asterisk-core-sounds-fr asterisk-core-sounds-fr-wav  # ... French (tests/test_asterisk.py)
+  asterisk-core-sounds-ru asterisk-core-sounds-ru-wav  # ... Russian (the transfer-learning tutorial)
   cmake libboost-program-options-dev libboost-system-dev libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev  # KenLM's lmplz/build_binary/filter (scripts/build-kenlm.sh, build-lm)
   git
 )
