@@ -18,6 +18,7 @@ SUBCOMMANDS = {  # name -> ("module:function", one-line help)
     "import-cv2": ("deepspeech_nb.importers:main_import_cv2", "convert an extracted Common Voice release (mp3 + TSV) to wav + CSVs"),
     "import-librivox": ("deepspeech_nb.importers:main_import_librivox", "convert LibriSpeech (.tar.gz or LibriSpeech/ folder) to wav + CSVs"),
     "import-folder": ("deepspeech_nb.importers:main_import_folder", "your own recordings (sidecar .txt or a path,transcript list) to CSVs"),
+    "import-asterisk-prompts": ("deepspeech_nb.importers:main_import_asterisk_prompts", "real recorded speech: Debian's Asterisk prompt packs (es, fr, it, ru) to wav + CSVs"),
     "synth-corpus": ("deepspeech_nb.synth:main_synth_corpus", "make a Common-Voice-shaped corpus with the TTS voices installed here"),
     "data-set-tool": ("deepspeech_nb.samples:main_data_set_tool", "merge/convert CSV and SDB sample collections into a CSV, SDB or tar"),
     "play": ("deepspeech_nb.augment:main_play", "play or write samples (wav, CSV, SDB) with --augment applied, as training would hear them"),

@@ -724,10 +724,11 @@ def fit(cfg: RunConfig, strategy=None, log=print) -> ckpt.ProgressState:
     model, optimizer = build_training_model(cfg, strategy)
     progress = restore_for_training(cfg, model, optimizer, log)
     planned = plan_epochs(cfg, progress, log)          # resume, fine-tune (--epochs more) or nothing to do
+    note = learning_rate_note(cfg, planned[1] if planned else progress)   # a fine-tune starts at --learning_rate
+    if note: log(note)
     if planned is None: return progress
     cfg, progress = planned
     set_learning_rate(optimizer, progress.learning_rate)
-    if learning_rate_note(cfg, progress): log(learning_rate_note(cfg, progress))
     record = RunRecord(cfg, enabled=is_chief(strategy))
     ctx = TrainContext(cfg, strategy, model, optimizer, train_split, dev_split, record, log)
     try:
