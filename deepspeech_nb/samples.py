@@ -6,8 +6,9 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/samples.html.md"""
 
 # %% auto #0
 __all__ = ['CSV_COLUMNS', 'SDB_MAGIC', 'BIG_INT', 'INT', 'AUDIO_TYPES', 'MIME_TEXT', 'Sample', 'CollectionError', 'CSVSource',
-           'sdb_schema', 'SDBSource', 'Collection', 'open_collection', 'check_transcripts', 'encode_audio', 'SDBWriter',
-           'write_csv', 'CSVWriter', 'TarWriter', 'open_writer', 'convert', 'main_data_set_tool']
+           'size_durations', 'sdb_schema', 'SDBSource', 'Collection', 'open_collection', 'check_transcripts',
+           'encode_audio', 'SDBWriter', 'write_csv', 'CSVWriter', 'TarWriter', 'open_writer', 'convert',
+           'main_data_set_tool']
 
 # %% ../nbs/03_samples.ipynb #42c3a095
 import argparse, csv, io, json, os, struct, sys, tarfile, tempfile
@@ -35,22 +36,22 @@ class CollectionError(ValueError):
 
 # %% ../nbs/03_samples.ipynb #e4b65d79
 def _csv_rows(path: Path):
-    "(line number, row dict) of each data row, plus the header; errors name the file and line."
+    "The header, plus a generator of (line number, row dict) of each data row; errors name the file and line."
     try: text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError: raise CollectionError(f"sample collection {path} does not exist") from None
     except UnicodeDecodeError as e:
         raise CollectionError(f"{path} is not UTF-8 text (bad byte at offset {e.start}); save the CSV as UTF-8") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
-    rows = []
-    for row in reader:
-        extra = row.pop(None, None) or []
-        fields = sum(value is not None for value in row.values()) + len(extra)
-        if fields != len(header):
-            raise CollectionError(f"{path} line {reader.line_num}: {fields} fields where the header has {len(header)}; "
-                                  "quote transcripts containing commas")
-        rows.append((reader.line_num, row))
-    return header, rows
+    def rows():  # a generator: a million rows never exist as dicts at once
+        for row in reader:
+            extra = row.pop(None, None) or []
+            fields = sum(value is not None for value in row.values()) + len(extra)
+            if fields != len(header):
+                raise CollectionError(f"{path} line {reader.line_num}: {fields} fields where the header has {len(header)}; "
+                                      "quote transcripts containing commas")
+            yield reader.line_num, row
+    return header, rows()
 
 # %% ../nbs/03_samples.ipynb #50634216
 CSV_COLUMNS = ("wav_filename", "wav_filesize", "transcript")
@@ -72,26 +73,29 @@ def _file_size(path: Path, line: int, value) -> int:
 
 # %% ../nbs/03_samples.ipynb #9f39c2db
 class CSVSource:
-    "The rows of one DeepSpeech CSV file."
+    "The rows of one DeepSpeech CSV file, held as columns (paths, sizes, transcripts; no audio, no row objects)."
     def __init__(self, path, labeled: bool | None = True):
         self.path = Path(path)
         header, rows = _csv_rows(self.path)
         self.labeled = _check_header(self.path, header, labeled)
-        folder = self.path.resolve().parent
-        self.lines = [line for line, _ in rows]
-        self.files = [str(folder / row["wav_filename"]) for _, row in rows]
-        self.sizes = [_file_size(self.path, line, row.get("wav_filesize")) for line, row in rows]
-        self.transcripts = [row["transcript"] if self.labeled else None for _, row in rows]
+        folder, lines, files, sizes, transcripts = self.path.resolve().parent, [], [], [], []
         for line, row in rows:
             if not row["wav_filename"]: raise CollectionError(f"{self.path} line {line}: empty wav_filename")
+            lines.append(line); files.append(str(folder / row["wav_filename"]))
+            sizes.append(_file_size(self.path, line, row.get("wav_filesize")))
+            transcripts.append(row["transcript"] if self.labeled else None)
+        del rows
+        self.lines, self.sizes = np.array(lines, np.int64), np.array(sizes, np.int64)   # (rows,) each
+        self.files, self.transcripts = _object_column(files), _object_column(transcripts)  # (rows,) str
         self._durations = None
 
     def __len__(self): return len(self.files)
-    def ids(self): return list(self.files)
+    def ids(self): return self.files
     def where(self, i: int) -> str: return f"{self.path} line {self.lines[i]}"
 
     def durations(self) -> np.ndarray: # (rows,) seconds
-        "Duration of every row, from the audio file headers (cached)."
+        "Duration of every row: from `wav_filesize` for uniform PCM wav files, else from each header (cached)."
+        if self._durations is None: self._durations = size_durations(self.files, self.sizes)
         if self._durations is None:
             with ThreadPoolExecutor(8) as pool: self._durations = np.array(list(pool.map(self.duration, range(len(self)))))
         return self._durations
@@ -108,6 +112,45 @@ class CSVSource:
         audio = to_mono(audio)
         if sample_rate: audio, rate = resample(audio, rate, sample_rate), sample_rate
         return Sample(audio, rate, self.transcripts[i], self.files[i])
+
+# %% ../nbs/03_samples.ipynb #3f504d9d
+def _object_column(values) -> np.ndarray:
+    "A 1-D numpy object array of `values` (strings stay Python strings, not fixed-width unicode)."
+    out = np.empty(len(values), object)
+    out[:] = values
+    return out
+
+def _wav_layout(path) -> tuple[int, int, int, int] | None:
+    "(bytes before the samples, data bytes, block bytes, rate) of a plain PCM wav file; None for anything else."
+    with open(path, "rb") as f: head = f.read(4096)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE": return None
+    pos, fmt = 12, None
+    while pos + 8 <= len(head):
+        chunk, size = head[pos:pos + 4], int.from_bytes(head[pos + 4:pos + 8], "little")
+        if chunk == b"fmt " and pos + 24 <= len(head):
+            fmt = struct.unpack("<HHIIH", head[pos + 8:pos + 22])  # format, channels, rate, byte rate, block
+        if chunk == b"data":
+            return (pos + 8, size, fmt[4], fmt[2]) if fmt and fmt[0] == 1 and fmt[4] else None
+        pos += 8 + size + (size & 1)
+    return None
+
+# %% ../nbs/03_samples.ipynb #3ba7f84e
+def size_durations(files, # (rows,) wav paths
+                   sizes, # (rows,) int64 wav_filesize of each row
+                   checks: int = 16 # files whose headers are read to learn (and verify) the layout
+                  ) -> np.ndarray | None: # (rows,) seconds, or None when sizes cannot be trusted
+    "Durations from file sizes alone, when a spot check shows every file is PCM wav of one layout."
+    sizes = np.asarray(sizes, np.int64)
+    if len(files) == 0 or (sizes <= 44).any() or not all(str(f).lower().endswith(".wav") for f in files): return None
+    layouts = set()
+    for i in np.unique(np.linspace(0, len(files) - 1, checks).astype(np.int64)):
+        try: layout = _wav_layout(files[i])
+        except OSError: return None
+        if layout is None or layout[0] + layout[1] != sizes[i]: return None
+        layouts.add((layout[0], layout[2], layout[3]))
+    if len(layouts) != 1: return None
+    header, block, rate = layouts.pop()
+    return ((sizes - header) // block / rate).astype(np.float64)
 
 # %% ../nbs/03_samples.ipynb #34116551
 SDB_MAGIC = b"SAMPLEDB"
@@ -278,13 +321,14 @@ def _open_source(path: Path, labeled: bool | None):
 class Collection:
     "Samples from one or more CSV/SDB sources, in a fixed order; `[i]` decodes one sample."
     def __init__(self, sources: list, order=None, sample_rate: int | None = SAMPLE_RATE):
-        self.sources, self.sample_rate = list(sources), sample_rate
+        self.sources, self.sample_rate, self._columns = list(sources), sample_rate, {}
         if order is None: order = [(s, r) for s, source in enumerate(self.sources) for r in range(len(source))]
         self.order = np.asarray(order, dtype=np.int64).reshape(-1, 2)   # (samples, 2): source index, row
 
     def __len__(self): return len(self.order)
     def __iter__(self): return (self[i] for i in range(len(self)))
     def __repr__(self): return f"Collection({len(self)} samples from {', '.join(str(s.path) for s in self.sources)})"
+    def __getstate__(self): return {**self.__dict__, "_columns": {}}   # workers rebuild columns they need
 
     def __getitem__(self, i):
         "Sample `i` (negative counts from the end); a slice or index array gives a sub-collection."
@@ -292,18 +336,28 @@ class Collection:
         source, row = self.order[i]
         return self.sources[source].load(int(row), self.sample_rate)
 
-    def _gather(self, per_source) -> list:
-        values = [per_source(source) for source in self.sources]
-        return [values[s][r] for s, r in self.order]
+    def _gather(self, name: str, per_source, dtype=object) -> np.ndarray:
+        "Column `name` of every sample in collection order: one numpy take over the sources' columns (cached)."
+        if name not in self._columns:
+            columns = [np.asarray(per_source(s), dtype) if dtype is not object else _object_column(per_source(s))
+                       for s in self.sources]
+            starts = np.cumsum([0] + [len(c) for c in columns[:-1]]).astype(np.int64)
+            self._columns[name] = np.concatenate(columns)[starts[self.order[:, 0]] + self.order[:, 1]]
+        return self._columns[name]
 
     @property
     def labeled(self) -> bool: return all(s.labeled for s in self.sources)
     @property
-    def ids(self) -> list[str]: return self._gather(lambda s: s.ids())
+    def ids(self) -> list[str]: return self._listed("ids", lambda s: s.ids())
     @property
-    def transcripts(self) -> list: return self._gather(lambda s: s.transcripts)
+    def transcripts(self) -> list: return self._listed("transcripts", lambda s: s.transcripts)
     @property
-    def durations(self) -> np.ndarray: return np.array(self._gather(lambda s: s.durations()), dtype=np.float64)
+    def durations(self) -> np.ndarray: return self._gather("durations", lambda s: s.durations(), np.float64)
+
+    def _listed(self, name: str, per_source) -> list:
+        "A column as a (cached) list: the same list object on every call, so `ids[i]` in a loop costs nothing."
+        if name + "_list" not in self._columns: self._columns[name + "_list"] = self._gather(name, per_source).tolist()
+        return self._columns[name + "_list"]
 
 # %% ../nbs/03_samples.ipynb #a61c7ca4
 def _where(self: Collection, i: int) -> str:
