@@ -6,12 +6,12 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/samples.html.md"""
 
 # %% auto #0
 __all__ = ['CSV_COLUMNS', 'SDB_MAGIC', 'BIG_INT', 'INT', 'AUDIO_TYPES', 'MIME_TEXT', 'Sample', 'CollectionError', 'CSVSource',
-           'size_durations', 'sdb_schema', 'SDBSource', 'Collection', 'open_collection', 'check_transcripts',
-           'encode_audio', 'SDBWriter', 'write_csv', 'CSVWriter', 'TarWriter', 'open_writer', 'convert',
-           'main_data_set_tool']
+           'size_durations', 'sdb_schema', 'SDBSource', 'shard_name', 'shard_paths', 'Collection', 'open_collection',
+           'check_transcripts', 'encode_audio', 'SDBWriter', 'write_csv', 'CSVWriter', 'TarWriter', 'open_writer',
+           'ShardedSDBWriter', 'convert', 'main_data_set_tool']
 
 # %% ../nbs/03_samples.ipynb #42c3a095
-import argparse, csv, io, json, os, struct, sys, tarfile, tempfile
+import argparse, csv, glob, io, json, os, struct, sys, tarfile, tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,6 +317,24 @@ def _open_source(path: Path, labeled: bool | None):
                               "expected a .csv or .sdb file")
     return kinds[path.suffix.lower()](path, labeled)
 
+# %% ../nbs/03_samples.ipynb #7f240f49
+def shard_name(path, index: int, shards: int) -> Path:
+    "The file of shard `index` of `shards` of the sharded SDB `path` (NAME.sdb -> NAME-00001-of-00004.sdb)."
+    path = Path(path)
+    return path.with_name(f"{path.stem}-{index:05d}-of-{shards:05d}{path.suffix}")
+
+def shard_paths(path) -> list[Path]:
+    "[path] itself, or the shards of a sharded SDB named by `path` (all must be present)."
+    path = Path(path)
+    if path.exists() or path.suffix.lower() != ".sdb": return [path]
+    found = sorted(path.parent.glob(f"{glob.escape(path.stem)}-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9].sdb"))
+    if not found: return [path]
+    shards = int(found[0].stem[-5:])
+    missing = [shard_name(path, i, shards).name for i in range(shards) if not shard_name(path, i, shards).exists()]
+    if missing: raise CollectionError(f"sharded SDB {path} lacks {len(missing)} of its {shards} shards "
+                                      f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); re-create it")
+    return [shard_name(path, i, shards) for i in range(shards)]
+
 # %% ../nbs/03_samples.ipynb #8720141b
 class Collection:
     "Samples from one or more CSV/SDB sources, in a fixed order; `[i]` decodes one sample."
@@ -386,7 +404,7 @@ def open_collection(spec, # path, comma-separated paths, or a list of .csv/.sdb 
                     sample_rate: int | None = SAMPLE_RATE # Hz that samples are resampled to (None: native)
                    ) -> Collection:
     "Open CSV/SDB sample collections as one `Collection`."
-    paths = _split_spec(spec)
+    paths = [p for path in _split_spec(spec) for p in shard_paths(path)]
     if not paths: raise CollectionError(f"no sample collection given (spec {spec!r})")
     collection = Collection([_open_source(p, labeled) for p in paths], sample_rate=sample_rate)
     order = collection.order
@@ -550,13 +568,38 @@ class TarWriter(_Writer):
     def abort(self): self.tar.close(); self.out.abort()
 
 # %% ../nbs/03_samples.ipynb #c38dffa8
-def open_writer(path, audio_type: str = "opus", bitrate: int | None = None, labeled: bool = True):
-    "SDBWriter, CSVWriter or TarWriter, by the target's extension."
+def open_writer(path, audio_type: str = "opus", bitrate: int | None = None, labeled: bool = True, shards: int = 1):
+    "SDBWriter (ShardedSDBWriter for shards > 1), CSVWriter or TarWriter, by the target's extension."
     name = Path(path).name.lower()
+    if shards != 1 and not name.endswith(".sdb"): raise CollectionError(f"{path}: --shards needs a .sdb target")
+    if shards != 1: return ShardedSDBWriter(path, shards, audio_type, bitrate, labeled)
     if name.endswith(".sdb"): return SDBWriter(path, audio_type, bitrate, labeled)
     if name.endswith(".csv"): return CSVWriter(path, labeled)
     if name.endswith((".tar", ".tar.gz", ".tgz")): return TarWriter(path, labeled)
     raise CollectionError(f"{path}: unknown target type; use a .sdb, .csv, .tar or .tar.gz file name")
+
+# %% ../nbs/03_samples.ipynb #393e87bf
+class ShardedSDBWriter(_Writer):
+    "Write `shards` SDB files, dealing samples round robin: `with ShardedSDBWriter(path, 4) as w: w.add(sample)`."
+    def __init__(self, path, shards: int, audio_type: str = "opus", bitrate: int | None = None, labeled: bool = True):
+        if shards < 1: raise CollectionError(f"--shards {shards}: give 1 or more")
+        self.path, self.audio_type, self.bitrate, self.labeled = Path(path), audio_type, bitrate, labeled
+        self.writers, self.count = [], 0
+        try:
+            for i in range(shards): self.writers.append(SDBWriter(shard_name(path, i, shards), audio_type, bitrate, labeled))
+        except BaseException: self.abort(); raise
+
+    def __len__(self): return self.count
+
+    def add_encoded(self, audio: bytes, transcript: str | None = None) -> str:
+        "Append one entry to the next shard in turn."
+        self.count += 1
+        return self.writers[(self.count - 1) % len(self.writers)].add_encoded(audio, transcript)
+
+    def close(self):
+        for w in self.writers: w.close()
+    def abort(self):
+        for w in self.writers: w.abort()
 
 # %% ../nbs/03_samples.ipynb #20529ad9
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -575,6 +618,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--clock", type=float, default=0.0, help="augmentation clock, 0.0 (start of training) to 1.0")
     p.add_argument("--seed", type=int, default=0, help="random seed of the augmentations (per sample, so any "
                    "number of workers gives the same output)")
+    p.add_argument("--shards", type=int, default=1, help="split a .sdb target into N files NAME-0000i-of-0000N.sdb "
+                   "(samples dealt round robin; open them all as NAME.sdb)")
     p.add_argument("--limit", type=int, default=0, help="write only the first N samples (shortest first)")
     p.add_argument("--buffer", default=None, help=argparse.SUPPRESS)   # DeepSpeech's write buffer: not needed
     return p.parse_args(argv)
@@ -628,6 +673,7 @@ def convert(sources, # .csv/.sdb path(s), as for open_collection
             workers: int = 1, # processes decoding and encoding
             limit: int = 0, # only the first `limit` samples (shortest first)
             clock: float = 0.0, seed: int = 0, # augmentation clock and seed
+            shards: int = 1, # SDB files to deal the samples into (NAME-00000-of-0000N.sdb ...)
             progress: bool = True # show a tqdm bar
            ) -> int:
     "Write the samples of `sources`, sorted by duration, into `target`; returns the number written."
@@ -636,7 +682,7 @@ def convert(sources, # .csv/.sdb path(s), as for open_collection
     collection, pool = open_collection(sources, labeled=labeled, limit=limit), None
     augmentations = _parse_augmentations(list(augment))
     try:
-        with open_writer(target, audio_type, bitrate, labeled) as writer:
+        with open_writer(target, audio_type, bitrate, labeled, shards) as writer:
             job = _Job(collection, writer.audio_type, bitrate, augmentations, clock, seed)
             _start_worker(job)
             if workers > 1: pool = multiprocessing.Pool(workers, _start_worker, (job,))
@@ -662,7 +708,7 @@ def main_data_set_tool(argv: list[str]) -> int:
     args = _arguments(argv)
     try:
         n = convert(args.sources, args.target, args.audio_type, args.bitrate, not args.unlabeled, args.augment,
-                    max(1, args.workers or 1), args.limit, args.clock, args.seed)
+                    max(1, args.workers or 1), args.limit, args.clock, args.seed, args.shards)
     except _user_errors() as e:
         print(f"deepspeech-nb data-set-tool: error: {e}", file=sys.stderr); return 1
     print(f"wrote {n} samples to {args.target}", file=sys.stderr)
