@@ -85,7 +85,7 @@ def table(rows: list[dict], info: dict, quick: bool, seconds: float, load_after:
         cells = [r["figure"], fmt(r["value"]), r.get("unit", ""), r.get("against", ""), fmt(r.get("against_value")),
                  "" if r.get("ratio") is None else f"{r['ratio']:.3g}x", r.get("target", ""), r.get("note", ""),
                  f"`{r.get('command', '')}`"]
-        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
