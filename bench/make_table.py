@@ -16,9 +16,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from summary import PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
-# script -> (full-size arguments, quick arguments)
+# name -> (full-size arguments, quick arguments); a name "script:variant" runs bench/script.py
 BENCHES = {
     "large_collection": ([], ["--rows", "100000"]),
+    "large_collection:sdb": (["--format", "sdb"], ["--format", "sdb", "--rows", "100000"]),
     "pipeline": ([], ["--samples", "24", "--batch", "8", "--steps", "2"]),
     "train_throughput": ([], ["--batch", "4", "--steps", "2", "--keras_lstm_batch", "4"]),
     "augment_throughput": ([], ["--samples", "16", "--batch", "4", "--steps", "2"]),
@@ -43,7 +44,8 @@ def machine() -> dict:
 
 def run_bench(name: str, args: list, timeout: int) -> tuple[list[dict], float]:
     "The summary rows of one script (or one 'not measured' row saying why), and its wall seconds."
-    cmd = [sys.executable, str(ROOT / "bench" / f"{name}.py"), *args]
+    script = name.split(":")[0]
+    cmd = [sys.executable, str(ROOT / "bench" / f"{script}.py"), *args]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     t = time.perf_counter()
     try: out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
@@ -53,7 +55,7 @@ def run_bench(name: str, args: list, timeout: int) -> tuple[list[dict], float]:
     if not rows:
         why = (out.stdout.strip().splitlines() or out.stderr.strip().splitlines() or ["no output"])[-1][:160]
         rows = [_missing(name, f"exit {out.returncode}: {why}")]
-    for r in rows: r["command"] = " ".join(["bench/" + name + ".py", *args])
+    for r in rows: r["command"] = " ".join(["bench/" + script + ".py", *args])
     return rows, time.perf_counter() - t
 
 
