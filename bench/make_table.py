@@ -4,10 +4,11 @@ against in the same run, the ratio, and the machine.
 
     .venv/bin/python bench/make_table.py              # full sizes (an hour or more on a small CPU machine)
     BENCH_QUICK=1 .venv/bin/python bench/make_table.py  # small sizes: a few minutes (`make bench BENCH_QUICK=1`)
-    .venv/bin/python bench/make_table.py --only large_collection pipeline   # a subset (the table lists only those)
+    .venv/bin/python bench/make_table.py --only large_collection pipeline   # rerun a subset, keep the other rows
 
 Each script prints `BENCH_ROW {json}` lines (bench/summary.py); a script that fails or cannot run here (a missing
-optional environment, no GPU) becomes a "not measured" row with the reason, so the table always says what it lacks.
+optional environment, no GPU) becomes a "not measured" row with the reason, so the table always says what it lacks. The rows are also kept in bench/results.json, so `--only` reruns some
+scripts and rewrites the table with the others' last rows.
 """
 import argparse, json, os, platform, shutil, subprocess, sys, time
 from pathlib import Path
@@ -70,11 +71,12 @@ def fmt(x) -> str:
     return str(x)
 
 
-def table(rows: list[dict], info: dict, quick: bool, seconds: float, load_after: float) -> str:
+def table(rows: list[dict], info: dict, quick: bool, seconds: float, load_after: float, partial: bool = False) -> str:
     "BENCHMARKS.md text."
     lines = ["# Benchmarks", "",
              f"Written by `make bench{' BENCH_QUICK=1' if quick else ''}` (bench/make_table.py) on "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {seconds / 60:.1f} min"
+             f"{' (a partial rerun with --only; the other rows are from the previous run)' if partial else ''}"
              f"{' (quick mode: small sizes, see each command)' if quick else ''}.", "",
              f"Machine: {info['cpu']}, {info['cores']} cores, GPU: {info['gpu']}. Load average "
              f"{info['load']:.1f} at the start and {load_after:.1f} at the end: other work on the same cores makes "
@@ -95,15 +97,21 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", default=None, help="run only these scripts")
     p.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    p.add_argument("--results", default=str(ROOT / "bench" / "results.json"), help="rows of the last runs (kept by --only)")
     a = p.parse_args(argv)
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-    info, t0, rows = machine(), time.perf_counter(), []
+    info, t0 = machine(), time.perf_counter()
+    kept = json.loads(Path(a.results).read_text())["rows"] if a.only and Path(a.results).exists() else {}
+    rows = {}
     for name, (full, short) in BENCHES.items():
-        if a.only and name not in a.only: continue
-        got, seconds = run_bench(name, short if quick else full, 900 if quick else 7200)
-        print(f"{name}: {len(got)} row(s) in {seconds:.0f} s", flush=True)
-        rows += got
-    Path(a.output).write_text(table(rows, info, quick, time.perf_counter() - t0, os.getloadavg()[0]))
+        if a.only and name not in a.only:
+            if name in kept: rows[name] = kept[name]
+            continue
+        rows[name], seconds = run_bench(name, short if quick else full, 900 if quick else 7200)
+        print(f"{name}: {len(rows[name])} row(s) in {seconds:.0f} s", flush=True)
+    Path(a.results).write_text(json.dumps({"machine": info, "quick": quick, "rows": rows}, indent=1) + "\n")
+    Path(a.output).write_text(table([r for got in rows.values() for r in got], info, quick,
+                                    time.perf_counter() - t0, os.getloadavg()[0], partial=bool(a.only)))
     print(f"wrote {a.output}")
     return 0
 
