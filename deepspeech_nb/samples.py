@@ -332,7 +332,8 @@ def shard_paths(path) -> list[Path]:
     "[path] itself, or the shards of a sharded SDB named by `path` (all must be present)."
     path = Path(path)
     if path.exists() or path.suffix.lower() != ".sdb": return [path]
-    found = sorted(path.parent.glob(f"{glob.escape(path.stem)}-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9].sdb"))
+    digits = "[0-9]" * 5
+    found = sorted(path.parent.glob(f"{glob.escape(path.stem)}-{digits}-of-{digits}.sdb"))
     if not found: return [path]
     shards = int(found[0].stem[-5:])
     missing = [shard_name(path, i, shards).name for i in range(shards) if not shard_name(path, i, shards).exists()]
