@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHES = {
     "large_collection": ([], []),   # 1 M rows even in quick mode: under a minute
     "large_collection:sdb": (["--format", "sdb"], ["--format", "sdb", "--rows", "100000"]),
-    "pipeline": ([], ["--samples", "24", "--batch", "8", "--steps", "2"]),
+    "pipeline": ([], ["--samples", "48", "--batch", "8", "--steps", "2"]),
     "train_throughput": ([], ["--batch", "4", "--steps", "2", "--keras_lstm_batch", "4"]),
     "augment_throughput": ([], ["--samples", "16", "--batch", "4", "--steps", "2"]),
     "import_throughput": ([], ["-n", "40"]),
@@ -71,7 +71,8 @@ def fmt(x) -> str:
     return str(x)
 
 
-def table(rows: list[dict], info: dict, quick: bool, seconds: float, load_after: float, partial: bool = False) -> str:
+def table(rows: list[dict], info: dict, quick: bool, seconds: float, load_after: float, partial: bool = False,
+          note: str = "") -> str:
     "BENCHMARKS.md text."
     lines = ["# Benchmarks", "",
              f"Written by `make bench{' BENCH_QUICK=1' if quick else ''}` (bench/make_table.py) on "
@@ -81,6 +82,7 @@ def table(rows: list[dict], info: dict, quick: bool, seconds: float, load_after:
              f"Machine: {info['cpu']}, {info['cores']} cores, GPU: {info['gpu']}. Load average "
              f"{info['load']:.1f} at the start and {load_after:.1f} at the end: other work on the same cores makes "
              "every figure here noisy, and the ratios (measured side by side in one run) less so than the absolute values.", "",
+             *([note, ""] if note else []),
              "Each figure is measured against a peer or a limit in the same run; ratio = value / that value "
              "(for times, memory and RTF lower is better).", "",
              "| figure | value | unit | measured against | its value | ratio | target | note | command |",
@@ -97,6 +99,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", default=None, help="run only these scripts")
     p.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    p.add_argument("--note", default=os.environ.get("BENCH_NOTE", ""), help="a line about this run (e.g. the load)")
     p.add_argument("--results", default=str(ROOT / "bench" / "results.json"), help="rows of the last runs (kept by --only)")
     a = p.parse_args(argv)
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -111,7 +114,7 @@ def main(argv=None) -> int:
         print(f"{name}: {len(rows[name])} row(s) in {seconds:.0f} s", flush=True)
     Path(a.results).write_text(json.dumps({"machine": info, "quick": quick, "rows": rows}, indent=1) + "\n")
     Path(a.output).write_text(table([r for got in rows.values() for r in got], info, quick,
-                                    time.perf_counter() - t0, os.getloadavg()[0], partial=bool(a.only)))
+                                    time.perf_counter() - t0, os.getloadavg()[0], partial=bool(a.only), note=a.note))
     print(f"wrote {a.output}")
     return 0
 

@@ -9,7 +9,8 @@ same run.
 The pipeline side runs what `deepspeech-nb train` runs for its training set without a feature cache: a CSV of wav
 files (LDC93S1 tiled to `--seconds`), `AudioSource` with `--jobs` spawned decoding processes applying the guide's
 sample augmentations (overlay, reverb, gaps, resample, codec, volume, each at the guide's probability), then the
-spectrogram/MFCC graph in tf.data. The first batch (process start-up) is not timed. The training side is
+spectrogram/MFCC graph in tf.data. A one-batch pass first starts the worker processes; then a whole epoch is
+timed from an empty pipeline (its graph tracing included). The training side is
 `deepspeech_nb.train.make_train_step` (FastLSTM on CPU) on batches of LDC93S1 (`bench/train_throughput.py`), its
 audio-seconds/s divided by `--seconds` to give samples/s of the same clips (training cost is linear in frames).
 Ratio >= 1: the pipeline keeps the step fed. On a GPU the step is much faster, so the GPU row is the one that
@@ -44,10 +45,9 @@ def pipeline_rate(folder: Path, seconds: float, samples: int, batch: int, jobs: 
     plan = batch_plan(len(split), batch)
     loader = SampleLoader(split.collection, fcfg.audio_sample_rate, augment.sample_augmentations or None)
     with AudioSource(loader, jobs) as source:
-        it = iter(make_dataset(split, fcfg, plan, source=source, augment=augment))
-        next(it)                                   # start-up: spawning the workers, tracing the graph
-        t, n = time.perf_counter(), 0
-        for b in it: n += int(b["features"].shape[0])
+        for _ in make_dataset(split, fcfg, plan, [0], source=source, augment=augment): pass   # spawn the workers
+        t, n = time.perf_counter(), 0     # a fresh epoch from an empty pipeline: nothing decoded ahead of the clock
+        for b in make_dataset(split, fcfg, plan, source=source, augment=augment): n += int(b["features"].shape[0])
         return n / (time.perf_counter() - t)
 
 
