@@ -9,7 +9,7 @@ DEMO_DIR ?= work/demo
 # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) hides the results; errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup demo test check nbtest pytest export clean-nbs readme lab slow-tests
+.PHONY: setup demo test check nbtest pytest export clean-nbs readme lab slow-tests bench
 
 setup: $(STAMP)
 
@@ -47,3 +47,6 @@ readme: setup  ## README.md is generated from nbs/index.ipynb
 
 lab: setup
 	$(BIN)/jupyter lab nbs
+
+bench: setup  ## every bench/ script, one table: BENCHMARKS.md (BENCH_QUICK=1: small sizes, a few minutes)
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python bench/make_table.py

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).parent))
+from summary import emit, not_measured
+
 from deepspeech_nb.audio import SAMPLE_RATE, load_audio, write_wav
 from deepspeech_nb.augment import GUIDE_ALL_AUGMENTATIONS, apply_sample_augmentations, parse_augmentations
 from deepspeech_nb.core import data_path
@@ -114,6 +117,9 @@ def main(argv=None) -> int:
     print(f"  training consumes            {train:8.1f} samples/s")
     for name, rate in rates.items():
         print(f"  augmentation, {name:<30} {rate:8.1f} samples/s   ratio {rate / train:6.2f}x")
+        emit("augment_throughput", f"sample augmentation ({name}), {args.seconds:g} s clips, {args.jobs} processes", rate,
+             "samples/s", f"training step consumption, n_hidden {args.n_hidden}, batch {args.batch} ({device})", train,
+             target=">= 1x (keeps up)")
     return 0
 
 

@@ -18,6 +18,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+from summary import emit, not_measured
+
 from deepspeech_nb.core import data_path
 from deepspeech_nb.decode import BeamSearchDecoder, DecoderConfig, _kenlm, greedy_decode, load_scorer, synthetic_logits
 from deepspeech_nb.evaluate import ModelOutputs, corpus_wer, load_outputs, save_outputs
@@ -106,6 +109,9 @@ def main() -> int:
     print(f"{'deepspeech_nb (flashlight)':<28}{t_ours:>10.3f}{1000 * t_ours / sum(frames):>10.4f}{w_ours:>8.4f}")
     print(f"{'pyctcdecode 0.5.0':<28}{theirs['seconds']:>10.3f}{1000 * theirs['seconds'] / sum(frames):>10.4f}{w_theirs:>8.4f}")
     ratio = theirs["seconds"] / t_ours
+    emit("decoder_speed", f"beam search with scorer, beam {a.beam_width}, {sum(frames)} frames", 1000 * t_ours / sum(frames),
+         "ms/frame", "pyctcdecode 0.5.0, same logits and scorer", 1000 * theirs["seconds"] / sum(frames),
+         higher_is_better=False, target="<= 0.1x (10x faster)", note=f"WER {w_ours:.4f} vs {w_theirs:.4f}")
     print(f"speed-up: {ratio:.1f}x (target >= 10x); WER ours {w_ours:.4f} vs pyctcdecode {w_theirs:.4f} "
           f"({'same or better' if w_ours <= w_theirs + 1e-9 else 'WORSE'})")
     return 0

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import soundfile as sf
 
+sys.path.insert(0, str(Path(__file__).parent))
+from summary import emit, not_measured
+
 from deepspeech_nb.importers import ImportConfig, import_cv2
 from deepspeech_nb.synth import SynthConfig, synth_corpus
 
@@ -90,6 +93,8 @@ def main(argv=None) -> int:
         print(f"{name:<44}{clips:>6}{wall:>8.2f}{clips / wall:>9.1f}{audio / wall:>11.1f}{1000 * cpu / clips:>13.2f}")
     (sox_wall, sox_cpu, sox_n, _), (our_wall, our_cpu, our_n, _) = best.values()
     assert sox_n == our_n == a.n, f"both sides must convert all {a.n} clips (sox {sox_n}, ours {our_n})"
+    emit("import_throughput", f"Common Voice import, {a.n} mp3 clips, {a.jobs} workers", our_n / our_wall, "clips/s",
+         "sox subprocesses per clip (DeepSpeech 0.9's import_cv2)", sox_n / sox_wall, target=">= 5x")
     print(f"\nspeed-up: {sox_wall / our_wall:.1f}x wall-clock throughput (target >= 5x), {sox_cpu / our_cpu:.1f}x less CPU per clip")
     return 0
 

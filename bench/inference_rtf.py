@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).parent))
+from summary import emit, not_measured
+
 TARGET_MB, TARGET_RTF = 48.0, 0.1   # DeepSpeech 0.9's released model: 46.9 MB, faster than real time on a Pi 4 core
 
 
@@ -96,6 +99,10 @@ def main(argv=None) -> int:
     ok_size, ok_rtf = sizes["int8"] <= TARGET_MB, best <= TARGET_RTF
     print(f"targets: int8 size {sizes['int8']:.1f} MB <= {TARGET_MB} MB: {'met' if ok_size else 'MISSED'}; "
           f"int8 RTF (CPU time) {best:.3f} <= {TARGET_RTF}: {'met' if ok_rtf else 'MISSED'}")
+    emit("inference_rtf", f"TFLite int8 RTF (CPU time, 1 thread, xnnpack), n_hidden {args.n_hidden}", best, "RTF",
+         "limit (DeepSpeech 0.9 on one Raspberry Pi 4 core)", TARGET_RTF, higher_is_better=False, target=f"<= {TARGET_RTF}")
+    emit("inference_rtf", f"TFLite int8 model size, n_hidden {args.n_hidden}", sizes["int8"], "MB", "limit", TARGET_MB,
+         higher_is_better=False, target=f"<= {TARGET_MB} MB")
     return 0 if ok_size and ok_rtf else 1
 
 

@@ -16,10 +16,14 @@ is a lower bound. The peak is the best rate of a large `tf.matmul` on the same d
 input pipeline alone (decode + features) for comparison with what a step consumes.
 """
 import argparse, os, sys, time
+from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import tensorflow as tf
 import keras
+
+sys.path.insert(0, str(Path(__file__).parent))
+from summary import emit, not_measured
 
 from deepspeech_nb.core import data_path
 from deepspeech_nb.features import FeatureConfig, audio_to_features
@@ -127,10 +131,23 @@ def main(argv=None) -> int:
     if (b, False, False) in results and (b, False, True) in results:
         print(f"speed-up of the hand-written LSTM gradient over Keras' loop at batch {b}: "
               f"{results[b, False, False]['seconds_per_step'] / results[b, False, True]['seconds_per_step']:.2f}x")
+    if (b, False, False) in results and (b, False, True) in results:
+        emit("train_throughput", f"training step, hand-written LSTM gradient, n_hidden {args.n_hidden}, batch {b}",
+             results[b, False, True]["audio_seconds_per_second"], "audio s/s", "Keras' own LSTM loop, same step",
+             results[b, False, False]["audio_seconds_per_second"], target="> 1x")
+    for batch in args.batch:
+        r = results[batch, False, True]
+        emit("train_throughput", f"training step float32, n_hidden {args.n_hidden}, batch {batch}", r["flops_per_second"] / 1e9,
+             "GFLOP/s", "float32 matmul peak of this device", peak / 1e9, note=f"{r['audio_seconds_per_second']:.1f} audio s/s")
     if args.amp:
         for b in args.batch:
             print(f"mixed precision speed-up at batch {b}: "
                   f"{results[b, False, True]['seconds_per_step'] / results[b, True, True]['seconds_per_step']:.2f}x")
+            emit("train_throughput", f"mixed precision step, n_hidden {args.n_hidden}, batch {b}",
+                 results[b, True, True]["audio_seconds_per_second"], "audio s/s", "float32 step, same batch",
+                 results[b, False, True]["audio_seconds_per_second"], target=">= 1.4x")
+    elif not gpu:
+        not_measured("train_throughput", f"mixed precision speed-up, n_hidden {args.n_hidden}", "no GPU lent", ">= 1.4x")
     print(f"input pipeline alone (decode + features, batch {args.batch[-1]}): "
           f"{pipeline_rate(args.batch[-1]):.0f} audio s/s")
     return 0
