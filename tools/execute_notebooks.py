@@ -3,7 +3,7 @@
 
 `make notebooks` runs it. The stored notebooks then read without running them: outputs, the state of their widgets
 (so a reopened notebook shows its widgets), the `language_info` JupyterLab writes (so opening one does not mark it
-modified). Cells flagged `#| slow`, `#| notest`, `#| gpu` or `#| eval: false` are skipped unless `--flags` names
+modified), and nbdev's trailing `nbdev_export()` cell guarded so Run All outside a checkout is harmless. Cells flagged `#| slow`, `#| notest`, `#| gpu` or `#| eval: false` are skipped unless `--flags` names
 the flag; TensorFlow's C++ start-up lines are kept out of every cell.
 
     .venv/bin/python tools/execute_notebooks.py                    # every notebook
@@ -116,6 +116,23 @@ def prune_widget_state(nb) -> int:
     return len(keep)
 
 
+# nbdev's trailing export cell, guarded: outside a checkout (a copied notebook) Run All must not end in a traceback
+GUARDED_EXPORT = """#| hide
+#| eval: false
+import nbdev
+if nbdev.config.is_nbdev(): nbdev.nbdev_export()  # only inside a checkout: Run All elsewhere stays harmless"""
+
+
+def guard_export_cell(nb) -> bool:
+    "Replace a bare `import nbdev; nbdev.nbdev_export()` cell by `GUARDED_EXPORT`; True when one was."
+    for cell in nb.cells:
+        body = [l.strip() for l in cell.source.splitlines() if l.strip() and not l.startswith("#|")]
+        if cell.cell_type == "code" and body == ["import nbdev; nbdev.nbdev_export()"]:
+            cell.source = GUARDED_EXPORT
+            return True
+    return False
+
+
 def kernel_env() -> dict:
     "The kernel's environment: ours, TensorFlow quiet, this checkout's `deepspeech_nb` first on the path."
     return {**os.environ, **KERNEL_ENV}
@@ -124,6 +141,7 @@ def kernel_env() -> dict:
 def execute_notebook(path: Path, run_flags: set = frozenset(), timeout: int = 600) -> dict:
     "Execute `path` in its folder and write it back with outputs and widget state; returns a summary."
     nb = nbformat.read(path, as_version=4)
+    guarded = guard_export_cell(nb)
     nb.cells.insert(0, nbformat.v4.new_code_cell(QUIET_TF_START))
     client = SelectiveClient(nb, run_flags, timeout=timeout, kernel_name=KERNELSPEC["name"], store_widget_state=True,
                              resources={"metadata": {"path": str(path.parent)}})
@@ -133,7 +151,7 @@ def execute_notebook(path: Path, run_flags: set = frozenset(), timeout: int = 60
     finally: nb.cells.pop(0)
     nb.metadata.kernelspec = nbformat.from_dict(KERNELSPEC)
     summary = {"notebook": str(path.relative_to(REPO)), "seconds": round(time.time() - started, 1),
-               "tf_lines_dropped": drop_tf_noise(nb), "widgets_kept": prune_widget_state(nb), "error": error}
+               "tf_lines_dropped": drop_tf_noise(nb), "widgets_kept": prune_widget_state(nb), "export_cell_guarded": guarded, "error": error}
     nbformat.write(nb, path)
     return summary
 
