@@ -9,7 +9,7 @@ DEMO_DIR ?= work/demo
 # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) hides the results; errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup demo test check nbtest pytest export clean-nbs readme lab slow-tests
+.PHONY: setup test-setup demo test check nbtest pytest export clean-nbs readme lab slow-tests notebooks docs
 
 setup: $(STAMP)
 
@@ -21,7 +21,10 @@ $(STAMP): requirements.txt pyproject.toml scripts/setup-system.sh scripts/setup-
 demo: setup  ## import LDC93S1 -> train -> test -> export -> transcribe, on bundled data
 	bash scripts/demo.sh $(DEMO_DIR)
 
-test: setup check nbtest pytest  ## every test CI runs
+test: setup test-setup check nbtest pytest  ## every test CI runs
+
+test-setup: setup  ## what only the tests need: headless Chromium + chromedriver for tests/test_browser.py
+	bash scripts/setup-test.sh
 
 check: setup  ## notebooks are clean and deepspeech_nb/ is exactly what nbdev-export makes of them
 	bash scripts/check-generated.sh
@@ -29,7 +32,7 @@ check: setup  ## notebooks are clean and deepspeech_nb/ is exactly what nbdev-ex
 nbtest: setup
 	$(BIN)/nbdev-test --n-workers 2 --timing
 
-pytest: setup
+pytest: setup test-setup
 	$(BIN)/pytest -q -m "not slow" tests
 
 slow-tests: setup  ## the long checks (overfit runs, benchmarks' smoke runs): run them before a release
@@ -45,5 +48,17 @@ clean-nbs: setup
 readme: setup  ## README.md is generated from nbs/index.ipynb
 	$(BIN)/python tools/make_readme.py
 
+# JupyterLab on this machine only; the kernel is named as nbdev-clean stores it, so opening a notebook keeps it unmodified.
+LAB_PORT ?= 8888
 lab: setup
-	$(BIN)/jupyter lab nbs
+	$(BIN)/python tools/execute_notebooks.py --kernelspec work/jupyter >/dev/null
+	JUPYTER_PATH=$(CURDIR)/work/jupyter $(BIN)/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) \
+	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root) nbs
+
+# NB_FLAGS='--flags slow' also runs the slow cells; NB='nbs/17_widgets.ipynb ...' executes only those.
+notebooks: setup  ## execute every notebook in order, storing outputs and widget state in it (then commit them)
+	$(BIN)/python tools/execute_notebooks.py $(NB_FLAGS) $(NB)
+	$(BIN)/nbdev-clean
+
+docs: setup  ## the rendered site in _docs/: Sphinx + myst-nb show the committed outputs (nothing is executed)
+	$(BIN)/sphinx-build -q -b html -c docs nbs _docs

@@ -29,7 +29,7 @@ KERNELSPEC = {"display_name": "python3", "language": "python", "name": "python3"
 TF_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
                       r"|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.]+:\d+\] .*)$")
 KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONPATH": str(REPO),
-              "MPLBACKEND": "agg", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+              "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 # Imports TensorFlow with the C-level stderr sent to /dev/null, so its start-up lines (oneDNN, CUDA probing,
 # cuInit) are printed there and not into whichever cell imports it first. Run before the first cell, not stored.
 QUIET_TF_START = """
@@ -135,7 +135,9 @@ def guard_export_cell(nb) -> bool:
 
 def kernel_env() -> dict:
     "The kernel's environment: ours, TensorFlow quiet, this checkout's `deepspeech_nb` first on the path."
-    return {**os.environ, **KERNEL_ENV}
+    env = {**os.environ, **KERNEL_ENV}
+    env.pop("MPLBACKEND", None)   # ipykernel's inline backend stores figures as PNG outputs; agg would drop them
+    return env
 
 
 def execute_notebook(path: Path, run_flags: set = frozenset(), timeout: int = 600) -> dict:
