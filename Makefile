@@ -59,6 +59,7 @@ lab: setup
 notebooks: setup  ## execute every notebook in order, storing outputs and widget state in it (then commit them)
 	$(BIN)/python tools/execute_notebooks.py $(NB_FLAGS) $(NB)
 	$(BIN)/nbdev-clean
+	$(BIN)/jupyter trust -y nbs/*.ipynb nbs/*/*.ipynb  # on this machine: JupyterLab then draws their saved widgets
 
 docs: setup  ## the rendered site in _docs/: Sphinx + myst-nb show the committed outputs (nothing is executed)
 	$(BIN)/sphinx-build -q -b html -c docs nbs _docs

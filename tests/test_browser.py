@@ -1,0 +1,203 @@
+"""JupyterLab and the rendered site in a real browser: headless Chromium driven by Selenium.
+
+JupyterLab runs on 127.0.0.1 (random free port, random token) over a copy of the notebook, so nothing it saves
+reaches nbs/. Chromium's fake microphone plays a wav (`--use-file-for-fake-audio-capture`). JavaScript console
+errors fail a test; screenshots are kept in work/test-artifacts/ (git-ignored). Needs `chromium` and
+`chromium-driver` (scripts/setup-test.sh, run by `make test`); Selenium is handed /usr/bin/chromedriver because
+Selenium Manager would try the internet.
+"""
+import json, os, secrets, shutil, socket, subprocess, sys, time, urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "work" / "test-artifacts"
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+LDC93S1_WAV = REPO / "deepspeech_nb" / "data" / "deepspeech" / "LDC93S1.wav"
+sys.path.insert(0, str(REPO / "tools"))
+from execute_notebooks import write_kernelspec  # noqa: E402  the kernel `make lab` uses
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in requirements.txt: run make setup")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+                                                   reason="no chromium/chromedriver: run scripts/setup-test.sh")]
+# Chromium's own noise, not the page's: the fake media device and a missing favicon
+BENIGN_CONSOLE = ("favicon.ico",)
+
+
+def free_port() -> int:
+    "A TCP port nothing listens on right now."
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float = 90) -> None:
+    "Wait until `url` answers (any HTTP status), or fail naming it."
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try: urllib.request.urlopen(url, timeout=2); return
+        except urllib.error.HTTPError: return
+        except OSError: time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+# every cell in the DOM (JupyterLab 4 draws only the visible ones by default), and no news pop-up over the page
+LAB_SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+                "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def write_lab_settings(folder: Path) -> None:
+    "JupyterLab user settings for the test session."
+    for plugin, settings in LAB_SETTINGS.items():
+        path = folder / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(settings))
+
+
+@contextmanager
+def jupyter_lab(root: Path):
+    "JupyterLab serving `root` on 127.0.0.1; yields its base URL with the token."
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_PATH": str(root / ".jupyter-path"), "JUPYTER_DATA_DIR": str(root / ".jupyter-data"), "JUPYTER_CONFIG_DIR": str(root / ".jupyter-config"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(root / ".jupyter-workspaces"), "PYTHONPATH": str(REPO)}
+    write_kernelspec(root / ".jupyter-path")   # JUPYTER_PATH comes before the venv's own python3 kernel
+    write_lab_settings(root / ".jupyter-settings")
+    # trusted, as on the machine that ran `make notebooks` (untrusted outputs show widgets as text)
+    subprocess.run([str(REPO / ".venv" / "bin" / "jupyter"), "trust", *map(str, root.glob("*.ipynb"))], env=env, check=True,
+                   capture_output=True)
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(root / ".jupyter-settings")
+    cmd = [str(REPO / ".venv" / "bin" / "jupyter"), "lab", "--no-browser", "--ip", "127.0.0.1", f"--port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
+           "--ServerApp.disable_check_xsrf=False"] + (["--allow-root"] if os.getuid() == 0 else [])
+    log = open(root / "jupyter.log", "w")
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/status?token={token}")
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        server.terminate()
+        try: server.wait(20)
+        except subprocess.TimeoutExpired: server.kill()
+        log.close()
+
+
+@contextmanager
+def chromium(fake_audio: Path = LDC93S1_WAV):
+    "Headless Chromium with a fake microphone playing `fake_audio` and its console log kept."
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={fake_audio}", "--autoplay-policy=no-user-gesture-required"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(str(CHROMEDRIVER)), options=options)
+    try: yield driver
+    finally: driver.quit()
+
+
+def console_errors(driver) -> list:
+    "The page's JavaScript console errors so far."
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and not any(b in e["message"] for b in BENIGN_CONSOLE)]
+
+
+def screenshot(driver, name: str) -> Path:
+    "Save a screenshot as a test artefact; returns its path."
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path)); return path
+
+
+def wait_for(driver, condition, seconds: float = 120, what: str = "the page"):
+    "Poll `condition(driver)` until truthy; fails with a screenshot named after `what`."
+    try: return WebDriverWait(driver, seconds, poll_frequency=0.5).until(condition)
+    except Exception:
+        shot = screenshot(driver, "timeout-" + what.replace(" ", "-"))
+        raise AssertionError(f"timed out waiting for {what} (screenshot {shot})") from None
+
+
+def run_all(driver) -> None:
+    "Run > Run All Cells, through JupyterLab's menu."
+    wait_for(driver, lambda d: d.find_element(By.XPATH, "//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']"),
+             what="the Run menu").click()
+    wait_for(driver, lambda d: d.find_element(By.XPATH, "//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']"),
+             what="Run All Cells").click()
+
+
+def kernel_idle(driver) -> bool:
+    "True when no cell waits or runs (no `[*]` prompt) and the kernel reports idle."
+    prompts = driver.find_elements(By.CSS_SELECTOR, ".jp-InputArea-prompt")
+    return prompts and not any("*" in p.text for p in prompts)
+
+
+def open_notebook(driver, base: str, token: str, name: str) -> None:
+    "Open notebook `name` in JupyterLab and wait for its cells."
+    driver.get(f"{base}/lab/tree/{name}?token={token}")
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), what=f"{name} to open")
+
+
+def dirty(driver) -> bool:
+    "True when the notebook's tab is marked modified."
+    return bool(driver.find_elements(By.CSS_SELECTOR, ".lm-TabBar-tab.jp-mod-current.jp-mod-dirty"))
+
+
+def explorer(driver):
+    "The augmentation explorer's box: the VBox holding the 'augmentation' dropdown."
+    return driver.find_element(By.XPATH, "//label[text()='augmentation']/ancestor::div[contains(@class,'widget-vbox')][1]")
+
+
+def explorer_view(driver) -> dict:
+    "What the explorer shows: the --augment text, the augmented player's source, the picture's source and sizes."
+    box = explorer(driver)
+    img = box.find_element(By.CSS_SELECTOR, "img")
+    audios = box.find_elements(By.CSS_SELECTOR, "audio source, audio")
+    label = box.find_element(By.XPATH, ".//label[text()='augmentation']")
+    return {"spec": box.find_element(By.CSS_SELECTOR, "code").text,
+            "player": (audios[-1].get_attribute("src") or "")[:200] + str(len(audios[-1].get_attribute("src") or "")),
+            "image": img.get_attribute("src"),
+            "natural": driver.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", img),
+            "drawn": driver.execute_script("return [arguments[0].clientWidth, arguments[0].clientHeight]", img),
+            "label_cut": driver.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", label)}
+
+
+@pytest.fixture
+def widgets_lab(tmp_path):
+    "JupyterLab over a copy of nbs/17_widgets.ipynb, and Chromium."
+    shutil.copy(REPO / "nbs" / "17_widgets.ipynb", tmp_path)
+    with jupyter_lab(tmp_path) as (base, token), chromium() as driver:
+        yield driver, base, token
+
+
+def test_widgets_lesson_in_jupyterlab(widgets_lab):
+    driver, base, token = widgets_lab
+    open_notebook(driver, base, token, "17_widgets.ipynb")
+    # reopened as committed: the saved widget state draws the explorer as the prose describes, nothing "not found"
+    saved = wait_for(driver, lambda d: explorer_view(d), what="the saved explorer")
+    assert saved["spec"] == "--augment reverb[delay=20.0,decay=10.0]", saved["spec"]
+    assert "model not found" not in driver.find_element(By.TAG_NAME, "body").text
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']"),
+             what="the kernel to start")
+    time.sleep(2); assert not dirty(driver), "opening the notebook marked it modified"
+    run_all(driver)
+    time.sleep(3)
+    wait_for(driver, kernel_idle, seconds=300, what="Run All to finish")
+    before = wait_for(driver, lambda d: explorer_view(d), what="the explorer after Run All")
+    assert before["spec"] == saved["spec"] and not before["label_cut"], before
+    assert before["natural"] == before["drawn"], f"spectrogram {before['natural']} drawn at {before['drawn']}"
+    screenshot(driver, "widgets-after-run-all")
+    # move the 'delay start' slider 5 steps right with the keyboard, as a user would after clicking its handle
+    handle = explorer(driver).find_element(By.CSS_SELECTOR, ".widget-slider .noUi-handle")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
+    handle.click()
+    for _ in range(5): handle.send_keys(Keys.ARROW_RIGHT)
+    after = wait_for(driver, lambda d: (v := explorer_view(d))["spec"] != before["spec"] and v["image"] != before["image"] and v,
+                     seconds=60, what="the explorer to update")
+    assert after["spec"] == "--augment reverb[delay=25.0:20.0,decay=10.0]", after["spec"]
+    assert after["player"] != before["player"] and after["natural"] == after["drawn"]
+    screenshot(driver, "widgets-after-slider")
+    assert not console_errors(driver), console_errors(driver)
