@@ -191,7 +191,8 @@ def test_widgets_lesson_in_jupyterlab(widgets_lab):
     assert before["natural"] == before["drawn"], f"spectrogram {before['natural']} drawn at {before['drawn']}"
     screenshot(driver, "widgets-after-run-all")
     # move the 'delay start' slider 5 steps right with the keyboard, as a user would after clicking its handle
-    handle = explorer(driver).find_element(By.CSS_SELECTOR, ".widget-slider .noUi-handle")
+    handle = explorer(driver).find_element(By.XPATH, ".//div[contains(@class,'widget-slider')][label[text()='delay start']]"
+                                                     "//div[contains(@class,'noUi-handle')]")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
     handle.click()
     for _ in range(5): handle.send_keys(Keys.ARROW_RIGHT)
