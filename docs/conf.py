@@ -21,6 +21,7 @@ nb_ipywidgets_js = {}
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 html_theme = "sphinx_book_theme"
 html_title = "deepspeech_nb"
+html_context = {"default_mode": "light"}  # the theme logs a console error when no mode is set
 html_theme_options = {"show_toc_level": 2, "repository_provider": "github", "use_download_button": False}
 suppress_warnings = ["myst.header", "mystnb.unknown_mime_type", "misc.highlighting_failure"]
 
@@ -31,14 +32,27 @@ def lesson_pages(nbs: Path = NBS) -> list:
     return lessons + [f"tutorials/{p.stem}" for p in sorted((nbs / "tutorials").glob("*.ipynb"))]
 
 
-def add_toctree(app, docname, source):
+def hide_nbdev_hidden(nb: dict) -> None:
+    "Cells nbdev hides (`#| hide`: edge-case tests, the export cell) are left out of the pages too."
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if re.search(r"^#\|\s*hide\s*$", src, re.M):
+            cell.setdefault("metadata", {}).setdefault("tags", []).append("remove-cell")
+
+
+def add_toctree(nb: dict) -> None:
     "Give the front page (nbs/index.ipynb) a hidden toctree of the lessons, so the sidebar lists them."
-    if docname != root_doc: return
-    nb = json.loads(source[0])
     toctree = "```{toctree}\n:hidden:\n:maxdepth: 1\n\n" + "\n".join(lesson_pages()) + "\n```\n"
     nb["cells"].append({"cell_type": "markdown", "id": "toctree0", "metadata": {}, "source": toctree})
+
+
+def prepare_notebook(app, docname, source):
+    "Edit each notebook as Sphinx reads it (the files are untouched)."
+    nb = json.loads(source[0])
+    hide_nbdev_hidden(nb)
+    if docname == root_doc: add_toctree(nb)
     source[0] = json.dumps(nb)
 
 
 def setup(app):
-    app.connect("source-read", add_toctree)
+    app.connect("source-read", prepare_notebook)

@@ -202,3 +202,41 @@ def test_widgets_lesson_in_jupyterlab(widgets_lab):
     assert after["player"] != before["player"] and after["natural"] == after["drawn"]
     screenshot(driver, "widgets-after-slider")
     assert not console_errors(driver), console_errors(driver)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    "The rendered site (`make docs`'s command, into a temporary folder), served on 127.0.0.1."
+    import http.server, threading, functools
+    out = tmp_path_factory.mktemp("site")
+    build = subprocess.run([str(REPO / ".venv" / "bin" / "sphinx-build"), "-q", "-b", "html", "-c", str(REPO / "docs"),
+                            str(REPO / "nbs"), str(out)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-2000:]
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_rendered_site_shows_lesson_figures_and_players(site):
+    with chromium() as driver:
+        driver.get(f"{site}/index.html")
+        lessons = {a.get_attribute("href").rsplit("/", 1)[-1] for a in driver.find_elements(By.CSS_SELECTOR, "article a")}
+        assert {"00_core.html", "17_widgets.html", "20_runs.html"} <= lessons, sorted(lessons)[:30]
+        driver.get(f"{site}/17_widgets.html")
+        images = wait_for(driver, lambda d: [i for i in d.find_elements(By.CSS_SELECTOR, ".cell_output img")
+                                             if d.execute_script("return arguments[0].naturalWidth", i) > 0],
+                          seconds=30, what="the site's spectrograms")
+        players = driver.find_elements(By.CSS_SELECTOR, ".cell_output audio")
+        assert len(images) >= 14 and len(players) >= 8, (len(images), len(players))
+        durations = wait_for(driver, lambda d: [t for p in players if (t := d.execute_script(
+            "return arguments[0].readyState > 0 && arguments[0].duration", p))], seconds=30, what="audio metadata")
+        assert all(2.5 < t < 3.5 for t in durations), durations   # LDC93S1 is 2.92 s
+        screenshot(driver, "site-17_widgets")
+        driver.get(f"{site}/02_audio.html")
+        assert driver.find_elements(By.CSS_SELECTOR, ".cell_output img") and driver.find_elements(By.CSS_SELECTOR, ".cell_output audio")
+        table = driver.find_element(By.XPATH, "//table[.//td[contains(text(),'libopus default')]]")
+        assert "NaN" not in table.text and "20.3" in table.text, table.text
+        assert "#| hide" not in driver.find_element(By.TAG_NAME, "body").text   # nbdev's hidden cells stay hidden
+        assert not console_errors(driver), console_errors(driver)
