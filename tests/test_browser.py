@@ -240,3 +240,46 @@ def test_rendered_site_shows_lesson_figures_and_players(site):
         assert "NaN" not in table.text and "20.3" in table.text, table.text
         assert "#| hide" not in driver.find_element(By.TAG_NAME, "body").text   # nbdev's hidden cells stay hidden
         assert not console_errors(driver), console_errors(driver)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    "An exported model that knows LDC93S1 ($DEEPSPEECH_NB_MODEL, else trained here as tutorial 05 does: ~1 min)."
+    if os.environ.get("DEEPSPEECH_NB_MODEL"): return Path(os.environ["DEEPSPEECH_NB_MODEL"])
+    folder, bin_dir = tmp_path_factory.mktemp("voice"), REPO / ".venv" / "bin"
+    subprocess.run([str(bin_dir / "deepspeech-nb"), "import-ldc93s1", str(folder / "data")], check=True, capture_output=True)
+    subprocess.run([str(bin_dir / "python"), str(REPO / "DeepSpeech.py"), "--noshow_progressbar", "--train_files",
+                    str(folder / "data" / "ldc93s1.csv"), "--train_batch_size", "1", "--n_hidden", "100", "--epochs", "200",
+                    "--dropout_rate", "0", "--learning_rate", "0.002", "--checkpoint_dir", str(folder / "checkpoints"),
+                    "--export_dir", str(folder / "model"), "--export_tflite"], check=True, capture_output=True)
+    return folder / "model"
+
+
+def with_parameters(src: Path, dest: Path, **values) -> Path:
+    "A copy of notebook `src` whose papermill `parameters` cell sets `values` (as papermill would)."
+    nb = json.loads(src.read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    cell["source"] = "".join(cell["source"]) + "\n" + "\n".join(f"{k} = {v!r}" for k, v in values.items()) + "\n"
+    dest.write_text(json.dumps(nb)); return dest
+
+
+def test_recorder_transcribes_the_fake_microphone(tmp_path, tiny_model):
+    with_parameters(REPO / "nbs" / "tutorials" / "05_your_voice.ipynb", tmp_path / "05_your_voice.ipynb",
+                    model_path=str(tiny_model))
+    with jupyter_lab(tmp_path) as (base, token), chromium(LDC93S1_WAV) as driver:
+        open_notebook(driver, base, token, "05_your_voice.ipynb")
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']"),
+                 what="the kernel to start")
+        run_all(driver)
+        time.sleep(3)
+        wait_for(driver, kernel_idle, seconds=300, what="Run All to finish")
+        button = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "button.ds-record"), what="the Record button")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()     # the fake microphone plays LDC93S1.wav
+        transcript = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".ds-transcript").text, seconds=60,
+                              what="the transcript")
+        screenshot(driver, "recorder-transcript")
+        assert "she had your dark suit" in transcript, transcript
+        timings = driver.find_element(By.XPATH, "//*[contains(text(),'real-time factor')]").text
+        assert "s of audio transcribed in" in timings, timings
+        assert not console_errors(driver), console_errors(driver)
