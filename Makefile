@@ -21,7 +21,7 @@ $(STAMP): requirements.txt pyproject.toml scripts/setup-system.sh scripts/setup-
 demo: setup  ## import LDC93S1 -> train -> test -> export -> transcribe, on bundled data
 	bash scripts/demo.sh $(DEMO_DIR)
 
-test: setup test-setup check nbtest pytest  ## every test CI runs
+test: setup test-setup check nbtest pytest docs  ## every test CI runs (the site builds in about 30 s)
 
 test-setup: setup  ## what only the tests need: headless Chromium + chromedriver for tests/test_browser.py
 	bash scripts/setup-test.sh
@@ -59,6 +59,7 @@ lab: setup
 notebooks: setup  ## execute every notebook in order, storing outputs and widget state in it (then commit them)
 	$(BIN)/python tools/execute_notebooks.py $(NB_FLAGS) $(NB)
 	$(BIN)/nbdev-clean
+	for nb in nbs/tutorials/*.ipynb; do [ -e "$$nb" ] && $(BIN)/nbdev-clean --fname "$$nb"; done; true
 	$(BIN)/jupyter trust -y nbs/*.ipynb nbs/*/*.ipynb  # on this machine: JupyterLab then draws their saved widgets
 
 docs: setup  ## the rendered site in _docs/: Sphinx + myst-nb show the committed outputs (nothing is executed)
