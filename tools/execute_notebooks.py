@@ -25,9 +25,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SKIP_FLAGS = ("slow", "notest", "gpu")  # pyproject [tool.nbdev] tst_flags: run only when --flags names them
 # nbdev-clean rewrites kernelspec.display_name to its name, so the kernel JupyterLab offers must be called that too
 KERNELSPEC = {"display_name": "python3", "language": "python", "name": "python3"}
-# TensorFlow/absl C++ logging ignores TF_CPP_MIN_LOG_LEVEL before absl::InitializeLog(): these lines are dropped
+# TensorFlow/absl (and LiteRT) C++ logging ignores TF_CPP_MIN_LOG_LEVEL before absl::InitializeLog(): these lines are dropped
 TF_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-                      r"|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\] .*)$")
+                      r"|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\] .*"
+                      r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)$")  # LiteRT, on opening a model
 KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONPATH": str(REPO),
               "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 # Imports TensorFlow with the C-level stderr sent to /dev/null, so its start-up lines (oneDNN, CUDA probing,
