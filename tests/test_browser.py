@@ -121,10 +121,21 @@ def wait_for(driver, condition, seconds: float = 120, what: str = "the page"):
         raise AssertionError(f"timed out waiting for {what} (screenshot {shot})") from None
 
 
+def accept_kernel_dialog(driver) -> None:
+    "Answer JupyterLab's 'Select Kernel' question (it sometimes asks on a loaded machine) with the offered python3."
+    for dialog in driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog"):
+        if "Select Kernel" in dialog.text:
+            screenshot(driver, "select-kernel-dialog")
+            dialog.find_element(By.CSS_SELECTOR, ".jp-Dialog-button.jp-mod-accept").click(); time.sleep(1)
+
+
 def run_all(driver, tries: int = 3) -> None:
     "Run > Run All Cells, through JupyterLab's menu; clicked again when no cell starts (a menu opened too early)."
     def started(d): return any(p.text.strip() not in ("", "[ ]:") for p in d.find_elements(By.CSS_SELECTOR, ".jp-InputArea-prompt"))
     for attempt in range(tries):
+        accept_kernel_dialog(driver)
+        dialogs = driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog")
+        if dialogs: raise AssertionError(f"JupyterLab asks: {dialogs[0].text!r} (screenshot {screenshot(driver, 'dialog')})")
         wait_for(driver, lambda d: d.find_element(By.XPATH, "//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']"),
                  what="the Run menu").click()
         wait_for(driver, lambda d: d.find_element(By.XPATH, "//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']"),
@@ -284,7 +295,8 @@ def test_recorder_transcribes_the_fake_microphone(tmp_path, tiny_model):
         transcript = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".ds-transcript").text, seconds=60,
                               what="the transcript")
         screenshot(driver, "recorder-transcript")
-        assert "she had your dark suit" in transcript, transcript
+        # the fake device loops the file from wherever its clock is: the first and last words may be clipped
+        assert "dark suit in greasy wash water" in transcript, transcript
         timings = driver.find_element(By.XPATH, "//p[contains(@class,'ds-transcript')]/..").text
         assert "s of audio transcribed in" in timings, timings
         assert not console_errors(driver), console_errors(driver)
