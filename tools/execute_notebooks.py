@@ -8,7 +8,7 @@ the flag; TensorFlow's C++ start-up lines are kept out of every cell.
 
     .venv/bin/python tools/execute_notebooks.py                    # every notebook
     .venv/bin/python tools/execute_notebooks.py nbs/17_widgets.ipynb nbs/02_audio.ipynb
-    .venv/bin/python tools/execute_notebooks.py --flags slow --timeout 1200
+    .venv/bin/python tools/execute_notebooks.py --flags slow --timeout 1200     # tutorials always run their slow cells
     .venv/bin/python tools/execute_notebooks.py --kernelspec work/jupyter   # only write the kernelspec `make lab` uses
 """
 import argparse, json, os, re, sys, time
@@ -173,6 +173,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to execute (default: all, in order)")
     parser.add_argument("--flags", default="", help="space-separated nbdev flags whose cells run too (e.g. 'slow')")
+    parser.add_argument("--tutorial-flags", default="slow",
+                        help="flags for nbs/tutorials/ notebooks, which run end to end by default (their slow cells, "
+                             "e.g. training the model tutorial 05 listens with, are the walkthrough); '' to skip them")
     parser.add_argument("--timeout", type=int, default=600, help="seconds one cell may run")
     parser.add_argument("--kernelspec", type=Path, help="only write the kernelspec JupyterLab uses into this folder")
     return parser.parse_args(argv)
@@ -186,7 +189,8 @@ def main(argv=None) -> int:
     if missing: print(f"error: no such notebook: {', '.join(missing)} (give paths like nbs/17_widgets.ipynb)", file=sys.stderr); return 2
     failed = 0
     for path in paths:
-        summary = execute_notebook(path, set(args.flags.split()), args.timeout)
+        flags = set(args.flags.split()) | (set(args.tutorial_flags.split()) if path.parent.name == "tutorials" else set())
+        summary = execute_notebook(path, flags, args.timeout)
         failed += summary["error"] is not None
         print(json.dumps(summary), flush=True)
     return 1 if failed else 0
