@@ -9,7 +9,7 @@ DEMO_DIR ?= work/demo
 # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) hides the results; errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup demo test check nbtest pytest export clean-nbs readme lab slow-tests bench
+.PHONY: setup test-setup demo test check nbtest pytest export clean-nbs readme lab slow-tests notebooks docs bench
 
 setup: $(STAMP)
 
@@ -18,10 +18,13 @@ $(STAMP): requirements.txt pyproject.toml scripts/setup-system.sh scripts/setup-
 	bash scripts/setup-venv.sh $(PYTHON)
 	touch $(STAMP)
 
-demo: setup  ## import LDC93S1 -> train -> test -> export -> transcribe, on bundled data
+demo: setup  ## synthesise a multi-voice corpus (+ Spanish prompts when installed) -> import -> train -> evaluate greedy and with a scorer -> export -> transcribe
 	bash scripts/demo.sh $(DEMO_DIR)
 
-test: setup check nbtest pytest  ## every test CI runs
+test: setup test-setup check nbtest pytest docs  ## every test CI runs (the site builds in about 30 s)
+
+test-setup: setup  ## what only the tests need: headless Chromium + chromedriver for tests/test_browser.py
+	bash scripts/setup-test.sh
 
 check: setup  ## notebooks are clean and deepspeech_nb/ is exactly what nbdev-export makes of them
 	bash scripts/check-generated.sh
@@ -29,7 +32,7 @@ check: setup  ## notebooks are clean and deepspeech_nb/ is exactly what nbdev-ex
 nbtest: setup
 	$(BIN)/nbdev-test --n-workers 2 --timing
 
-pytest: setup
+pytest: setup test-setup
 	$(BIN)/pytest -q -m "not slow" tests
 
 slow-tests: setup  ## the long checks (overfit runs, benchmarks' smoke runs): run them before a release
@@ -45,8 +48,22 @@ clean-nbs: setup
 readme: setup  ## README.md is generated from nbs/index.ipynb
 	$(BIN)/python tools/make_readme.py
 
+# JupyterLab on this machine only; the kernel is named as nbdev-clean stores it, so opening a notebook keeps it unmodified.
+LAB_PORT ?= 8888
 lab: setup
-	$(BIN)/jupyter lab nbs
+	$(BIN)/python tools/execute_notebooks.py --kernelspec work/jupyter >/dev/null
+	JUPYTER_PATH=$(CURDIR)/work/jupyter $(BIN)/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) \
+	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root) nbs
+
+# NB_FLAGS='--flags slow' also runs the slow cells; NB='nbs/17_widgets.ipynb ...' executes only those.
+notebooks: setup  ## execute every notebook in order, storing outputs and widget state in it (then commit them)
+	$(BIN)/python tools/execute_notebooks.py $(NB_FLAGS) $(NB)
+	$(BIN)/nbdev-clean
+	for nb in nbs/tutorials/*.ipynb; do [ -e "$$nb" ] && $(BIN)/nbdev-clean --fname "$$nb"; done; true
+	$(BIN)/jupyter trust -y nbs/*.ipynb nbs/*/*.ipynb  # on this machine: JupyterLab then draws their saved widgets
+
+docs: setup  ## the rendered site in _docs/: Sphinx + myst-nb show the committed outputs (nothing is executed)
+	$(BIN)/sphinx-build -q -b html -c docs nbs _docs
 
 bench: setup  ## every bench/ script, one table: BENCHMARKS.md (BENCH_QUICK=1: small sizes, a few minutes)
 	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python bench/make_table.py
