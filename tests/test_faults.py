@@ -19,7 +19,7 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "", "P
 CLI = [str(Path(sys.executable).parent / "deepspeech-nb")]
 SCORER = data_path("deepspeech", "pruned_lm.scorer")
 WORDS = "she had your dark suit in greasy wash water all year".split()
-TF_NOISE = re.compile(r"^([IWE]\d{4} |WARNING: All log messages|\s*$|.*\d+%\|)")   # TensorFlow start-up lines, progress bars
+TF_NOISE = re.compile(r"^([IWE]\d{4} |WARNING: All log messages|\s*$|.*\d+%\||.*: \d+% \d+/\d+ \w+, \d+ s)")   # TensorFlow start-up lines, progress bars and plain progress lines
 RESULTS = []   # (case, clear, traceback, lost) per case, for the summary
 
 
