@@ -6,13 +6,15 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/export.html.md"""
 
 # %% auto #0
 __all__ = ['METADATA_NAME', 'METADATA_VERSION', 'DS_GRAPH_VERSION', 'CLIENT_OUTPUTS', 'CLIENT_CUSTOM_OPS', 'HYBRID_FC_VERSION',
-           'ExportError', 'ExportConfig', 'config_from_params', 'streaming_twin', 'to_tflite', 'run_tflite',
-           'check_tflite', 'LSTMInputProjection', 'LSTMRecurrence', 'inference_graph', 'export_metadata',
-           'embed_metadata', 'write_saved_model', 'model_card', 'check_scorer', 'zip_export', 'unrolled_lstm',
-           'client_step', 'convert_client_step', 'tflite_2_3_ops', 'deepspeech_alphabet_bytes', 'tflite_string',
-           'client_metadata', 'add_constant_output', 'client_flatbuffer', 'run_client_tflite', 'check_client_tflite',
-           'write_client_tflite', 'export_model', 'write_tflite', 'load_for_export', 'resident_mb_after_load',
-           'main_export']
+           'DS_TF_KERNELS', 'tf1', 'MMAP_PREFIX', 'MMAP_GRAPH', 'MMAP_ALIGNMENT', 'MMAP_MIN_BYTES', 'ExportError',
+           'ExportConfig', 'config_from_params', 'streaming_twin', 'to_tflite', 'run_tflite', 'check_tflite',
+           'LSTMInputProjection', 'LSTMRecurrence', 'inference_graph', 'export_metadata', 'embed_metadata',
+           'write_saved_model', 'model_card', 'check_scorer', 'zip_export', 'unrolled_lstm', 'client_step',
+           'convert_client_step', 'tflite_2_3_ops', 'deepspeech_alphabet_bytes', 'client_metadata_values',
+           'tflite_string', 'client_metadata', 'add_constant_output', 'client_flatbuffer', 'run_client_tflite',
+           'client_probe', 'check_client_outputs', 'write_client_tflite', 'strip_default_attrs', 'client_graph_def',
+           'memmapped_package', 'run_client_graph', 'write_client_exports', 'export_model', 'write_tflite',
+           'load_for_export', 'resident_mb_after_load', 'main_export']
 
 # %% ../nbs/14_export.ipynb #5de31573
 import contextlib, dataclasses, datetime, io, json, os, shutil, struct, sys, warnings, zipfile
@@ -26,7 +28,7 @@ from ai_edge_litert import schema_py_generated as schema_fb
 
 # %% ../nbs/14_export.ipynb #6d1b03e3
 from .core import environment
-from .features import FeatureConfig, audio_to_features
+from .features import FeatureConfig, audio_to_features, LOWER_FREQUENCY, MEL_CHANNELS
 from .model import ModelConfig, build_model, build_streaming_model
 
 # %% ../nbs/14_export.ipynb #14943940
@@ -44,7 +46,7 @@ class ExportConfig:
     export_beam_width: int = 500           # default beam width of clients, stored in the metadata
     remove_export: bool = False            # delete an earlier export in export_dir first
     load_evaluate: str = "auto"            # checkpoint a re-export from a folder reads: auto (best, else last), best, last
-    export_deepspeech_client: bool = False # also write <export_file_name>_deepspeech.tflite for DeepSpeech 0.9.3's clients
+    export_deepspeech_client: bool = False # also write <export_file_name>_deepspeech.tflite and .pbmm for DeepSpeech 0.9.3's clients
     export_zip: bool = False               # bundle TFLite model + scorer + card into <export_dir>.zip (implies tflite)
     scorer_path: str = ""                  # scorer that export_zip bundles; checked against the alphabet
     export_author_id: str = "author"       # metadata: author of the model (a GitHub user or organisation)
@@ -362,17 +364,22 @@ def deepspeech_alphabet_bytes(alphabet) -> bytes:
         data = label.encode("utf-8"); out += struct.pack("<HH", i, len(data)) + data
     return out
 
+def client_metadata_values(feature_cfg: FeatureConfig, alphabet, beam_width: int) -> dict: # name -> int or bytes
+    "The values of the client's `metadata_*` outputs."
+    return {"metadata_version": DS_GRAPH_VERSION, "metadata_sample_rate": feature_cfg.audio_sample_rate,
+            "metadata_feature_win_len": feature_cfg.feature_win_len,
+            "metadata_feature_win_step": feature_cfg.feature_win_step, "metadata_beam_width": beam_width,
+            "metadata_alphabet": deepspeech_alphabet_bytes(alphabet)}
+
 def tflite_string(data: bytes) -> bytes:
     "One string as a TFLite string tensor buffer: int32 count 1, int32 start and end offsets, the bytes."
     return struct.pack("<iii", 1, 12, 12 + len(data)) + data
 
-def client_metadata(feature_cfg: FeatureConfig, alphabet, beam_width: int) -> dict:
-    "The client's metadata outputs: name -> (TFLite type, buffer bytes)."
-    i32 = lambda v: (schema_fb.TensorType.INT32, struct.pack("<i", v))
-    return {"metadata_version": i32(DS_GRAPH_VERSION), "metadata_sample_rate": i32(feature_cfg.audio_sample_rate),
-            "metadata_feature_win_len": i32(feature_cfg.feature_win_len),
-            "metadata_feature_win_step": i32(feature_cfg.feature_win_step), "metadata_beam_width": i32(beam_width),
-            "metadata_alphabet": (schema_fb.TensorType.STRING, tflite_string(deepspeech_alphabet_bytes(alphabet)))}
+def client_metadata(values: dict # `client_metadata_values(...)`
+                   ) -> dict:    # name -> (TFLite tensor type, buffer bytes)
+    "The metadata values as TFLite constants: int32, or a string tensor for bytes."
+    return {k: (schema_fb.TensorType.STRING, tflite_string(v)) if isinstance(v, bytes) else
+               (schema_fb.TensorType.INT32, struct.pack("<i", v)) for k, v in values.items()}
 
 # %% ../nbs/14_export.ipynb #c17347cb
 def _add_tensor(model, name: str, ttype: int, shape, data: bytes | None = None) -> int:
@@ -428,26 +435,164 @@ def run_client_tflite(tflite: bytes, inputs: dict) -> dict:
     it.invoke()
     return {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
 
-def check_client_tflite(tflite: bytes, step, rel_tol: float = 1e-4) -> float:
-    "Compare the client model with the TF step on one random chunk, state and window; `ExportError` if they differ."
+def client_probe(step) -> dict:
+    "Random inputs for the client's step: a chunk of windows, a state and an audio window in [-1, 1]."
     rng = np.random.default_rng(0)
     inputs = {s.name: rng.standard_normal(s.shape, dtype=np.float32) for s in step.structured_input_signature[0]}
-    inputs["input_samples"] = np.clip(inputs["input_samples"] / 4, -1, 1)
+    return {**inputs, "input_samples": np.clip(inputs["input_samples"] / 4, -1, 1)}
+
+def check_client_outputs(got: dict, step, inputs: dict, rel_tol: float = 1e-4, what: str = "model") -> float:
+    "Largest difference of `got` from the TF step's outputs on `inputs`, relative; `ExportError` above `rel_tol`."
     want = dict(zip(CLIENT_OUTPUTS, (np.asarray(t) for t in step(**inputs))))
-    got = run_client_tflite(tflite, inputs)
     diff = max(float(np.abs(got[k] - want[k]).max() / max(np.abs(want[k]).max(), 1e-6)) for k in CLIENT_OUTPUTS)
     if not diff <= rel_tol:
-        raise ExportError(f"the DeepSpeech-client model differs from TensorFlow by {diff:.3g} (relative; allowed "
+        raise ExportError(f"the DeepSpeech-client {what} differs from TensorFlow by {diff:.3g} (relative; allowed "
                           f"{rel_tol:g}): the conversion is broken, please report it with your TensorFlow version")
     return diff
 
-def write_client_tflite(stream: keras.Model, path: Path, feature_cfg: FeatureConfig, alphabet,
-                        beam_width: int = 500, quantize: bool = True) -> Path:
-    "Convert, verify and write the model DeepSpeech 0.9.3's TFLite clients run."
-    step = client_step(stream, feature_cfg)
-    tflite = client_flatbuffer(convert_client_step(step, quantize), client_metadata(feature_cfg, alphabet, beam_width))
-    check_client_tflite(tflite, step, rel_tol=0.1 if quantize else 1e-4)
+def write_client_tflite(step, path: Path, values: dict, quantize: bool = True) -> Path:
+    "Convert `client_step`'s function, add the `client_metadata_values` `values`, verify and write the model."
+    tflite = client_flatbuffer(convert_client_step(step, quantize), client_metadata(values))
+    probe = client_probe(step)
+    check_client_outputs(run_client_tflite(tflite, probe), step, probe, 0.1 if quantize else 1e-4, "TFLite model")
     return _write_atomic(path, tflite)
+
+# %% ../nbs/14_export.ipynb #c1ff0588
+DS_TF_KERNELS = frozenset(("AudioSpectrogram", "BiasAdd", "BlockLSTM", "Const", "ExpandDims", "GatherNd", "MatMul",
+                           "Mfcc", "Minimum", "Placeholder", "Relu", "Reshape", "Softmax"))  # in native_client/BUILD
+tf1 = tf.compat.v1
+
+def _keras_to_block_lstm_gates(w: np.ndarray) -> np.ndarray:
+    "Reorder the last axis from Keras' gate blocks i, f, c, o to BlockLSTM's i, c, f, o."
+    i, f, c, o = np.split(w, 4, axis=-1)
+    return np.concatenate([i, c, f, o], axis=-1)
+
+def _pb_features(feature_cfg: FeatureConfig):
+    "`input_samples` (one window) -> `mfccs` (1, n_input), with the client's kernels."
+    samples = tf1.placeholder(tf.float32, [feature_cfg.audio_window_samples], "input_samples")
+    spec = tf.raw_ops.AudioSpectrogram(input=tf.expand_dims(samples, -1), window_size=feature_cfg.audio_window_samples,
+                                       stride=feature_cfg.audio_step_samples, magnitude_squared=True)
+    mfcc = tf.raw_ops.Mfcc(spectrogram=spec, sample_rate=tf.constant(feature_cfg.audio_sample_rate),
+                           upper_frequency_limit=feature_cfg.upper_frequency, lower_frequency_limit=LOWER_FREQUENCY,
+                           filterbank_channel_count=MEL_CHANNELS, dct_coefficient_count=feature_cfg.n_input)
+    return tf.reshape(mfcc, [1, feature_cfg.n_input], name="mfccs")
+
+def _pb_dense(x, weights: list, relu_clip: float | None = None):
+    "x @ kernel + bias, then `Minimum(Relu(.), relu_clip)` unless `relu_clip` is None."
+    x = tf.nn.bias_add(tf.matmul(x, weights[0]), weights[1])
+    return x if relu_clip is None else tf.minimum(tf.nn.relu(x), relu_clip)
+
+# %% ../nbs/14_export.ipynb #c1e2b970
+def _pb_lstm(x, state_c, state_h, weights: list, n_steps: int):
+    "One BlockLSTM node over (n_steps, n_hidden) frames: (outputs (n_steps, n_hidden), new c, new h)."
+    kernel, recurrent, bias = weights
+    n_hidden, no_peephole = recurrent.shape[0], np.zeros(recurrent.shape[0], np.float32)
+    lstm = tf.raw_ops.BlockLSTM(seq_len_max=tf.constant(n_steps, tf.int64), x=tf.reshape(x, [n_steps, 1, n_hidden]),
+                                cs_prev=state_c, h_prev=state_h, w=_keras_to_block_lstm_gates(np.concatenate([kernel, recurrent])),
+                                wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=_keras_to_block_lstm_gates(bias),
+                                forget_bias=0.0, cell_clip=-1.0, use_peephole=False)
+    last = tf.constant([[n_steps - 1]])
+    new_c = tf.reshape(tf.gather_nd(lstm.cs, last), [1, n_hidden], name="new_state_c")
+    new_h = tf.reshape(tf.gather_nd(lstm.h, last), [1, n_hidden], name="new_state_h")
+    return tf.reshape(lstm.h, [n_steps, n_hidden]), new_c, new_h
+
+def _pb_acoustic(stream: keras.Model, weights: dict, relu_clip: float):
+    "The step's placeholders -> `logits` (softmax probabilities), `new_state_c`, `new_state_h`, `logits_shape`."
+    n_steps, width, n_input = stream.input["input_node"].shape[1:]
+    n_hidden, n_classes = stream.input["previous_state_c"].shape[-1], stream.get_layer("layer_6").units
+    windows = tf1.placeholder(tf.float32, [1, n_steps, width, n_input], "input_node")
+    tf1.placeholder(tf.int32, [1], "input_lengths")   # fed by the client; steps are always whole here
+    state_c = tf1.placeholder(tf.float32, [1, n_hidden], "previous_state_c")
+    state_h = tf1.placeholder(tf.float32, [1, n_hidden], "previous_state_h")
+    x = tf.reshape(windows, [n_steps, width * n_input])
+    for name in ("layer_1", "layer_2", "layer_3"): x = _pb_dense(x, weights[name], relu_clip)
+    x, _, _ = _pb_lstm(x, state_c, state_h, weights["lstm"], n_steps)
+    tf.nn.softmax(_pb_dense(_pb_dense(x, weights["layer_5"], relu_clip), weights["layer_6"]), name="logits")
+    tf.constant([n_steps, 1, n_classes], name="logits_shape")
+
+# %% ../nbs/14_export.ipynb #c12b73a0
+def strip_default_attrs(graph_def) -> None:
+    "Drop node attributes at their op's default value (attributes newer than an old runtime), in place."
+    from tensorflow.python.framework import op_def_registry
+    for node in graph_def.node:
+        for attr in op_def_registry.get(node.op).attr:
+            if attr.HasField("default_value") and attr.name in node.attr and node.attr[attr.name] == attr.default_value:
+                del node.attr[attr.name]
+
+def client_graph_def(stream: keras.Model,   # the streaming twin, batch size 1, without layer norm
+                     feature_cfg: FeatureConfig,
+                     values: dict,          # `client_metadata_values(...)`
+                     relu_clip: float = 20.0):
+    "The frozen GraphDef DeepSpeech 0.9.3's TensorFlow client runs."
+    if any(layer.name.endswith("_norm") for layer in stream.layers):
+        raise ExportError("--layer_norm models cannot run in DeepSpeech 0.9.3's TensorFlow client (no Mean or Rsqrt "
+                          "kernels there); use the _deepspeech.tflite model with deepspeech-tflite")
+    weights = {layer.name: layer.get_weights() for layer in stream.layers if layer.weights}   # numpy, read eagerly
+    with tf.Graph().as_default() as graph:
+        _pb_features(feature_cfg); _pb_acoustic(stream, weights, relu_clip)
+        for name, value in values.items(): tf.constant([value], tf.string if isinstance(value, bytes) else tf.int32, name=name)
+    graph_def = graph.as_graph_def()
+    strip_default_attrs(graph_def)
+    if extra := {n.op for n in graph_def.node} - DS_TF_KERNELS:
+        raise ExportError(f"the client graph uses ops {sorted(extra)} DeepSpeech 0.9.3's TensorFlow client lacks; please report it")
+    return graph_def
+
+# %% ../nbs/14_export.ipynb #c117bbd5
+MMAP_PREFIX = "memmapped_package://"   # names of regions inside a memory-mapped package
+MMAP_GRAPH = MMAP_PREFIX + "."         # the region holding the GraphDef
+MMAP_ALIGNMENT = 64                    # bytes: TensorFlow's allocator alignment, kept by mapped tensors
+MMAP_MIN_BYTES = 10_000                # smaller constants stay in the graph (convert_graphdef_memmapped_format's default)
+
+def _immutable(node, region: str) -> None:
+    "Turn Const `node` into an ImmutableConst reading `region`."
+    dtype, shape = node.attr["value"].tensor.dtype, node.attr["value"].tensor.tensor_shape
+    node.op = "ImmutableConst"; node.ClearField("attr")
+    node.attr["dtype"].type = dtype; node.attr["shape"].shape.CopyFrom(shape); node.attr["memory_region_name"].s = region.encode()
+
+def memmapped_package(graph_def) -> bytes:   # a copy of graph_def is changed, not graph_def
+    "TensorFlow's memory-mapped package (`.pbmm`) of a frozen graph: large constants as aligned regions."
+    from tensorflow.core.util.memmapped_file_system_pb2 import MemmappedFileSystemDirectory
+    graph, directory, out, used = type(graph_def)(), MemmappedFileSystemDirectory(), bytearray(), set()
+    graph.CopyFrom(graph_def)
+    for node in graph.node:
+        if node.op != "Const" or node.attr["value"].tensor.dtype == tf.string.as_datatype_enum: continue
+        data = tf.make_ndarray(node.attr["value"].tensor).tobytes()
+        if len(data) < MMAP_MIN_BYTES: continue
+        out += bytes(-len(out) % MMAP_ALIGNMENT)
+        region = MMAP_PREFIX + "".join(ch if ch.isascii() and ch.isalnum() or ch in "_." else "_" for ch in node.name)
+        while region in used: region += "_"
+        used.add(region)
+        directory.element.add(offset=len(out), name=region, length=len(data)); out += data
+        _immutable(node, region)
+    serialized = graph.SerializeToString()
+    directory.element.add(offset=len(out), name=MMAP_GRAPH, length=len(serialized)); out += serialized
+    return bytes(out) + directory.SerializeToString() + struct.pack("<Q", len(out))
+
+# %% ../nbs/14_export.ipynb #c16b598c
+def run_client_graph(graph_def, inputs: dict) -> dict:
+    "Every output the client fetches from a frozen client graph, run with TensorFlow, `inputs` fed by node name."
+    private = type(graph_def)(); private.CopyFrom(graph_def)   # import_graph_def adds default attributes in place
+    with tf.Graph().as_default() as graph: tf.graph_util.import_graph_def(private, name="")
+    names = [*CLIENT_OUTPUTS, *(n.name for n in graph_def.node if n.name.startswith("metadata_")), "logits_shape"]
+    with tf1.Session(graph=graph) as session:
+        feed = {f"{k}:0": v for k, v in inputs.items()} | {"input_lengths:0": np.array([16], np.int32)}
+        return dict(zip(names, session.run([f"{n}:0" for n in names], feed)))
+
+def write_client_exports(stream: keras.Model, out: Path, cfg: ExportConfig, model_cfg: ModelConfig,
+                         feature_cfg: FeatureConfig, alphabet) -> dict[str, Path]:
+    "`--export_deepspeech_client`: `<name>_deepspeech.tflite` and (float, no layer norm) `<name>_deepspeech.pbmm`."
+    name, step = f"{cfg.export_file_name}_deepspeech", client_step(stream, feature_cfg)
+    values = client_metadata_values(feature_cfg, alphabet, cfg.export_beam_width)
+    files = {"deepspeech_tflite": write_client_tflite(step, out / f"{name}.tflite", values, cfg.export_quantize)}
+    if model_cfg.layer_norm:
+        print("note: no .pbmm for a --layer_norm model: DeepSpeech 0.9.3's TensorFlow client has no kernels for "
+              "layer normalisation; its TFLite client runs the .tflite", file=sys.stderr)
+        return files
+    graph_def = client_graph_def(stream, feature_cfg, values, model_cfg.relu_clip)
+    probe = client_probe(step)
+    check_client_outputs(run_client_graph(graph_def, probe), step, probe, 1e-4, "frozen graph")
+    files["deepspeech_pbmm"] = _write_atomic(out / f"{name}.pbmm", memmapped_package(graph_def))
+    return files
 
 # %% ../nbs/14_export.ipynb #07f159e8
 def export_model(source,                        # trained keras.Model (from `build_model`) or a checkpoint folder
@@ -470,8 +615,7 @@ def export_model(source,                        # trained keras.Model (from `bui
     stream = streaming_twin(source, model_cfg, cfg.n_steps)
     files = {"saved_model": write_saved_model(source, stream, out / "saved_model", meta, feature_cfg)}
     if cfg.export_tflite: files["tflite"] = write_tflite(stream, out / f"{cfg.export_file_name}.tflite", meta, cfg.export_quantize)
-    if cfg.export_deepspeech_client: files["deepspeech_client"] = write_client_tflite(
-        stream, out / f"{cfg.export_file_name}_deepspeech.tflite", feature_cfg, alphabet, cfg.export_beam_width, cfg.export_quantize)
+    if cfg.export_deepspeech_client: files |= write_client_exports(stream, out, cfg, model_cfg, feature_cfg, alphabet)
     files["metadata"] = _write_atomic(out / "metadata.json", json.dumps(meta, indent=1, ensure_ascii=False).encode())
     card = out / f"{cfg.export_author_id}_{cfg.export_model_name}.md"
     files["card"] = _write_atomic(card, model_card(meta, files).encode())
