@@ -84,13 +84,14 @@ def ldc93s1(clients, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def synthetic(clients, tmp_path_factory):
-    "A small model trained on 48 clips of a synthetic multi-speaker corpus (espeak-ng/flite voices), both exports."
+    """A model trained on the 32 training clips of a 48-clip synthetic multi-speaker corpus (the TTS voices installed
+    here) until it knows them (85 epochs, ~2 min), both exports; its clips are what both runtimes transcribe."""
     tmp = tmp_path_factory.mktemp("synth")
     run([*CLI, "synth-corpus", tmp / "corpus", "-n", 48, "--seed", 0, "--jobs", 2])
     run([*CLI, "import-cv2", tmp / "corpus"])
     clips = tmp / "corpus" / "clips"
-    ckpt = _train(tmp, clips / "train.csv", n_hidden=64, epochs=12, batch=4, lr=0.001)
-    wavs = (_wavs(clips / "dev.csv") + _wavs(clips / "test.csv"))[:8]
+    ckpt = _train(tmp, clips / "train.csv", n_hidden=100, epochs=85, batch=4, lr=0.002)
+    wavs = _wavs(clips / "train.csv")[:6]
     return {"int8": _export(ckpt, tmp / "int8"), "float": _export(ckpt, tmp / "float", "--noexport_quantize"),
             "wavs": wavs, "text": clips / "train.csv"}
 
@@ -126,20 +127,29 @@ def timing_row(name: str, res: dict) -> str:
     return f"{name:<44} load {res['load_s']:7.3f} s   stt {stt:7.3f} s for {audio:6.2f} s audio   RTF {stt / audio:.3f}"
 
 
+def texts(res: dict, wavs: list, key: str = "stt") -> list[str]:
+    "Transcripts in `wavs` order, spaces normalised (DeepSpeech returns a model's stray spaces, the kit strips them)."
+    return [" ".join(res["files"][w][key].split()) for w in wavs]
+
+
 def compare(label: str, data: dict, clients: dict, scorer="") -> list[str]:
-    "Client vs kit on one model and scorer: the same transcripts everywhere; the timing lines."
+    """Client vs kit on one model and scorer, whole and streamed; the timing lines. Float exports must agree exactly.
+    The int8 ones may differ by a character: TFLite 2.3's hybrid kernels have one weight scale per matrix where the
+    kit's own export has one per output channel, so the two int8 models are not the same numbers."""
+    from deepspeech_nb.evaluate import cer
     wavs, rows = [str(w) for w in data["wavs"]], []
-    for precision in ("int8", "float"):
+    for precision in ("float", "int8"):
         kit = kit_transcribe(data[precision] / "output_graph.tflite", wavs, scorer)
         ds = client_transcribe(clients["tflite"], data[precision] / "output_graph_deepspeech.tflite", wavs, str(scorer))
-        want = [kit["files"][w]["stt"] for w in wavs]
-        assert [ds["files"][w]["stt"] for w in wavs] == want, (label, precision, ds["files"], want)
-        assert [ds["files"][w]["stream"] for w in wavs] == want, (label, precision, "stream")
+        want = texts(kit, wavs)
+        for key in ("stt", "stream"):
+            if precision == "float": assert texts(ds, wavs, key) == want, (label, key, texts(ds, wavs, key), want)
+            else: assert np.mean([cer(w, g) for w, g in zip(want, texts(ds, wavs, key))]) <= 0.02, (label, key, texts(ds, wavs, key), want)
         rows += [timing_row(f"{label} {precision} deepspeech-nb (LiteRT)", kit),
                  timing_row(f"{label} {precision} deepspeech-tflite 0.9.3", ds)]
+        if precision == "float": float_want = want
     pbmm = client_transcribe(clients["tf"], data["float"] / "output_graph_deepspeech.pbmm", wavs, str(scorer))
-    assert [pbmm["files"][w]["stt"] for w in wavs] == want, (label, "pbmm", pbmm["files"], want)
-    assert [pbmm["files"][w]["stream"] for w in wavs] == want, (label, "pbmm stream")
+    for key in ("stt", "stream"): assert texts(pbmm, wavs, key) == float_want, (label, "pbmm", key, texts(pbmm, wavs, key))
     return rows + [timing_row(f"{label} float deepspeech 0.9.3 (.pbmm)", pbmm)]
 
 
