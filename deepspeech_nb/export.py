@@ -331,6 +331,7 @@ HYBRID_FC_VERSION = 3     # FULLY_CONNECTED, float input, int8 weights with one 
 _OP_NAMES = {v: k for k, v in vars(schema_fb.BuiltinOperator).items() if not k.startswith("_")}
 
 def _op_name(code) -> str:
+    "The name of an operator code: the custom op's name, or the builtin's."
     return code.customCode.decode() if code.customCode else _OP_NAMES[max(code.builtinCode, code.deprecatedBuiltinCode)]
 
 def _is_hybrid_fc(sg, op) -> bool:
@@ -342,14 +343,15 @@ def _is_hybrid_fc(sg, op) -> bool:
 
 def tflite_2_3_ops(model) -> None:   # a `flatbuffer_utils` ModelT, changed in place
     "Give hybrid FULLY_CONNECTED ops TFLite 2.3's version 3; `ExportError` for any op TFLite 2.3 may lack."
-    sg = model.subgraphs[0]
+    sg, other_v9 = model.subgraphs[0], set()    # opcodes of version-9 FULLY_CONNECTED ops that are not such hybrids
     for op in sg.operators:
         code = model.operatorCodes[op.opcodeIndex]
-        if _op_name(code) == "FULLY_CONNECTED" and code.version == 9 and _is_hybrid_fc(sg, op):
-            op.builtinOptions.asymmetricQuantizeInputs = False
-    for code in model.operatorCodes:
+        if _op_name(code) != "FULLY_CONNECTED" or code.version != 9: continue
+        if _is_hybrid_fc(sg, op): op.builtinOptions.asymmetricQuantizeInputs = False
+        else: other_v9.add(op.opcodeIndex)
+    for index, code in enumerate(model.operatorCodes):
         name, ok = _op_name(code), code.version == 1
-        if name == "FULLY_CONNECTED" and code.version == 9: code.version, ok = HYBRID_FC_VERSION, True
+        if name == "FULLY_CONNECTED" and code.version == 9 and index not in other_v9: code.version, ok = HYBRID_FC_VERSION, True
         if code.customCode and name not in CLIENT_CUSTOM_OPS: ok = False
         if not ok: raise ExportError(f"--export_deepspeech_client: op {name} version {code.version} is not in "
                                      "DeepSpeech 0.9.3's TensorFlow Lite 2.3; export without --export_deepspeech_client")

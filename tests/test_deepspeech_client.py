@@ -102,21 +102,26 @@ def client_transcribe(python: Path, model: Path, wavs: list, scorer="") -> dict:
 
 
 def kit_transcribe(model: Path, wavs: list, scorer="") -> dict:
-    "`deepspeech-nb transcribe`'s transcripts (its `inference.Model`, as the command uses it) and timings."
+    """The kit's transcripts and timings: `inference.Model.stt` as `deepspeech-nb transcribe --scorer` runs it; without
+    a scorer the kit decodes greedily where DeepSpeech's client runs its beam search without LM, so its logits then
+    go through the kit's beam search at the model's beam width, to compare like with like."""
     from deepspeech_nb.audio import load_audio
+    from deepspeech_nb.decode import BeamSearchDecoder, DecoderConfig
     from deepspeech_nb.inference import Model
     start = time.perf_counter(); m = Model(model); load_s = time.perf_counter() - start
     if scorer: m.enable_external_scorer(str(scorer), None, None)
+    beam = None if scorer else BeamSearchDecoder(m.alphabet, DecoderConfig(beam_width=m.beam_width))
     out = {"load_s": load_s, "files": {}}
     for f in wavs:
         audio = load_audio(f)
-        start = time.perf_counter(); text = m.stt(audio); stt_s = time.perf_counter() - start
+        start = time.perf_counter(); text = m.stt(audio) if beam is None else beam.decode(m.logits(audio))
+        stt_s = time.perf_counter() - start
         out["files"][str(f)] = {"stt": text, "stt_s": stt_s, "audio_s": len(audio) / 16000}
     return out
 
 
 def cli_transcripts(model: Path, wavs: list, scorer="") -> list[str]:
-    "The `deepspeech-nb transcribe --json` command itself, for the record."
+    "The `deepspeech-nb transcribe --json` command itself (greedy without a scorer)."
     args = [*CLI, "transcribe", "--model", model, "--json", *(["--scorer", scorer] if scorer else []), *wavs]
     res = json.loads(run(args).stdout)
     return [r["transcript"] for r in (res if isinstance(res, list) else [res])]
