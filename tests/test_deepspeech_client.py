@@ -137,24 +137,31 @@ def texts(res: dict, wavs: list, key: str = "stt") -> list[str]:
     return [" ".join(res["files"][w][key].split()) for w in wavs]
 
 
-def compare(label: str, data: dict, clients: dict, scorer="") -> list[str]:
-    """Client vs kit on one model and scorer, whole and streamed; the timing lines. Float exports must agree exactly.
-    The int8 ones may differ by a character: TFLite 2.3's hybrid kernels have one weight scale per matrix where the
-    kit's own export has one per output channel, so the two int8 models are not the same numbers."""
+def agree(label: str, got: list[str], want: list[str], exact: bool) -> None:
+    "Exactly the same transcripts, or (decoders or quantisation differing) within 5% CER on average."
     from deepspeech_nb.evaluate import cer
+    if exact: assert got == want, (label, got, want)
+    else: assert np.mean([cer(w, g) for w, g in zip(want, got)]) <= 0.05, (label, got, want)
+
+
+def compare(label: str, data: dict, clients: dict, scorer="") -> list[str]:
+    """Client vs kit on one model and scorer, whole and streamed; the timing lines. Float exports with a scorer must
+    agree exactly. Two things may change a character otherwise: without a scorer the two beam searches differ
+    (the kit's flashlight decoder keeps the best alignment of a prefix, DeepSpeech's prefix beam search sums them), and
+    TFLite 2.3's hybrid kernels have one weight scale per matrix where the kit's int8 export has one per channel."""
     wavs, rows = [str(w) for w in data["wavs"]], []
     for precision in ("float", "int8"):
         kit = kit_transcribe(data[precision] / "output_graph.tflite", wavs, scorer)
         ds = client_transcribe(clients["tflite"], data[precision] / "output_graph_deepspeech.tflite", wavs, str(scorer))
         want = texts(kit, wavs)
-        for key in ("stt", "stream"):
-            if precision == "float": assert texts(ds, wavs, key) == want, (label, key, texts(ds, wavs, key), want)
-            else: assert np.mean([cer(w, g) for w, g in zip(want, texts(ds, wavs, key))]) <= 0.02, (label, key, texts(ds, wavs, key), want)
+        for key in ("stt", "stream"): agree(f"{label} {precision} {key}", texts(ds, wavs, key), want, precision == "float" and bool(scorer))
         rows += [timing_row(f"{label} {precision} deepspeech-nb (LiteRT)", kit),
                  timing_row(f"{label} {precision} deepspeech-tflite 0.9.3", ds)]
-        if precision == "float": float_want = want
+        if precision == "float": float_want, float_ds = want, texts(ds, wavs)
     pbmm = client_transcribe(clients["tf"], data["float"] / "output_graph_deepspeech.pbmm", wavs, str(scorer))
-    for key in ("stt", "stream"): assert texts(pbmm, wavs, key) == float_want, (label, "pbmm", key, texts(pbmm, wavs, key))
+    for key in ("stt", "stream"):
+        agree(f"{label} pbmm {key}", texts(pbmm, wavs, key), float_want, bool(scorer))
+        assert texts(pbmm, wavs, key) == float_ds, (label, "pbmm vs tflite client", key)   # same decoder: same text
     return rows + [timing_row(f"{label} float deepspeech 0.9.3 (.pbmm)", pbmm)]
 
 
