@@ -26,5 +26,7 @@ make_venv() {  # folder, package
     echo "error: could not install $pkg==0.9.3 with numpy<1.20 into $dir from PyPI (offline? see pip's message above)" >&2; exit 1; }
 }
 make_venv .venv-ds093 deepspeech-tflite
+# DeepSpeech 0.9.3's CTC decoder on its own, for tests/test_deepspeech_client.py to decode the kit's probabilities
+.venv-ds093/bin/python -c "import ds_ctcdecoder" 2>/dev/null || .venv-ds093/bin/python -m pip install -q --disable-pip-version-check "ds_ctcdecoder==0.9.3" 2>&1 | grep -v "^WARNING: Location" >&2 || true
 make_venv .venv-ds093-tf deepspeech
 echo "DeepSpeech 0.9.3 clients ready: .venv-ds093/bin/deepspeech (TFLite), .venv-ds093-tf/bin/deepspeech (TensorFlow)"
