@@ -110,6 +110,7 @@ EXPORT_FLAGS = [
     ("integer", "export_beam_width", 500, "beam width stored in the exported model's metadata as the default"),
     ("integer", "export_batch_size", 1, "accepted for DeepSpeech compatibility: the exported whole-utterance signature takes any batch size"),
     ("boolean", "export_quantize", True, "store the TFLite weights as int8 (dynamic range): about 4x smaller and faster on CPU"),
+    ("boolean", "export_deepspeech_client", False, "also write <export_file_name>_deepspeech.tflite, which DeepSpeech 0.9.3's own clients (deepspeech-tflite, Android, Raspberry Pi) run"),
     ("string", "export_author_id", "author", "metadata: author of the model (a GitHub user or organisation name)"),
     ("string", "export_model_name", "model", "metadata: name of the model (no slashes)"),
     ("string", "export_model_version", "0.0.1", "metadata: semantic version of the model, yours to choose"),
