@@ -635,8 +635,9 @@ def write_tflite(stream: keras.Model, path: Path, meta: dict, quantize: bool = T
     return _write_atomic(path, embed_metadata(tflite, {**meta, "quantized": quantize}))
 
 # %% ../nbs/14_export.ipynb #e109d8e3
-PBMM_NOTE = ("note: there is no .pbmm to make: LiteRT memory-maps the .tflite file (--export_tflite) itself, so "
-             "DeepSpeech's convert_graphdef_memmapped_format step is not needed")
+PBMM_NOTE = ("note: there is no .pbmm to make for this kit: LiteRT memory-maps the .tflite file (--export_tflite) itself, "
+             "so DeepSpeech's convert_graphdef_memmapped_format step is not needed; --export_deepspeech_client writes the "
+             ".tflite and .pbmm that DeepSpeech 0.9.3's own clients load")
 
 def load_for_export(checkpoint_dir,       # a --checkpoint_dir written by training (or a DeepSpeech 0.9 release)
                     which: str = "auto",  # --load_evaluate: auto, best or last
