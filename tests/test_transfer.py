@@ -121,7 +121,7 @@ def test_fine_tuning_reads_the_alphabet_from_the_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--drop_source_layers", "7"], "--drop_source_layers 7: must be 1 to 5"),
+    (["--drop_source_layers", "7"], "--drop_source_layers 7 is outside [0, 5]"),   # the flag-range check (0: no transfer)
     (["--drop_source_layers", "1", "--load_checkpoint_dir", "{tmp}/empty"], "no best_dev or last checkpoint"),
     (["--drop_source_layers", "1", "--n_hidden", "16"], "pass --n_hidden 8"),
     (["--alphabet_config_path", str(RUSSIAN / "alphabet.ru")], "--drop_source_layers 1"),
