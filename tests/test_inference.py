@@ -158,3 +158,34 @@ def test_zip_bundle_transcribes(tmp_path):
     assert model_path.name == "output_graph.tflite" and scorer is None
     assert main_transcribe([str(LDC93S1), "--model", str(files["zip"])]) == 0
     assert Model(model_path).stt(_audio()) == Model(files["tflite"]).stt(_audio())
+
+
+def test_weight_cache_mode_matches_and_reuses_its_file(exported, tmp_path):
+    "The lean mode (XNNPACK weights packed once into a cache file, then memory-mapped) gives the same logits."
+    _, files = exported
+    from deepspeech_nb.inference import Model
+    audio, cache = _audio(), tmp_path / "weights.xnnpack_cache"
+    want = Model(files["tflite"]).logits(audio)
+    lean = Model(files["tflite"], weight_cache=cache)
+    np.testing.assert_allclose(lean.logits(audio), want, atol=1e-4)
+    assert cache.stat().st_size > 64 * 64 * 4, "the packed weights were not written to the cache file"
+    written = cache.stat().st_mtime_ns
+    again = Model(files["tflite"], weight_cache=cache)   # a second process/model loads the packed weights
+    assert again.stt(audio) == Model(files["tflite"]).stt(audio)
+    assert cache.stat().st_mtime_ns == written
+
+
+def test_weight_cache_mode_runs_without_tensorflow(exported, tmp_path):
+    "`transcribe --weight_cache` needs no TensorFlow either."
+    _, files = exported
+    from deepspeech_nb.inference import Model
+    want = Model(files["tflite"]).stt(_audio())
+    code = textwrap.dedent(f'''
+        import sys
+        from deepspeech_nb.cli import main
+        sys.exit(main(["transcribe", {str(LDC93S1)!r}, "--model", {str(files["tflite"])!r},
+                       "--weight_cache", {str(tmp_path / "w.cache")!r}]))
+    ''')
+    res = _run_without_tf(tmp_path, code)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == want
