@@ -8,13 +8,14 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/export.html.md"""
 __all__ = ['FLOAT32_MAX', 'METADATA_NAME', 'METADATA_VERSION', 'DS_GRAPH_VERSION', 'CLIENT_OUTPUTS', 'CLIENT_CUSTOM_OPS',
            'HYBRID_FC_VERSION', 'DS_TF_KERNELS', 'tf1', 'MMAP_PREFIX', 'MMAP_GRAPH', 'MMAP_ALIGNMENT', 'MMAP_MIN_BYTES',
            'PBMM_NOTE', 'ExportError', 'ExportConfig', 'config_from_params', 'streaming_twin', 'to_tflite',
-           'run_tflite', 'check_tflite', 'LSTMInputProjection', 'LSTMRecurrence', 'inference_graph', 'export_metadata',
-           'embed_metadata', 'write_saved_model', 'model_card', 'check_scorer', 'zip_export', 'unrolled_lstm',
-           'client_step', 'convert_client_step', 'tflite_2_3_ops', 'deepspeech_alphabet_bytes',
-           'client_metadata_values', 'tflite_string', 'client_metadata', 'add_constant_output', 'client_flatbuffer',
-           'run_client_tflite', 'client_probe', 'check_client_outputs', 'write_client_tflite', 'strip_default_attrs',
-           'client_graph_def', 'memmapped_package', 'run_client_graph', 'write_client_exports', 'export_model',
-           'write_tflite', 'load_for_export', 'resident_mb_after_load', 'main_export']
+           'run_tflite', 'check_tflite', 'LSTMInputProjection', 'LSTMRecurrence', 'UnrolledRecurrence',
+           'inference_graph', 'export_metadata', 'embed_metadata', 'write_saved_model', 'model_card', 'check_scorer',
+           'zip_export', 'unrolled_lstm', 'client_step', 'convert_client_step', 'tflite_2_3_ops',
+           'deepspeech_alphabet_bytes', 'client_metadata_values', 'tflite_string', 'client_metadata',
+           'add_constant_output', 'client_flatbuffer', 'run_client_tflite', 'client_probe', 'check_client_outputs',
+           'write_client_tflite', 'strip_default_attrs', 'client_graph_def', 'memmapped_package', 'run_client_graph',
+           'write_client_exports', 'calibration_steps', 'to_full_integer_tflite', 'export_model', 'write_tflite',
+           'write_full_integer_tflite', 'load_for_export', 'resident_mb_after_load', 'main_export']
 
 # %% ../nbs/14_export.ipynb #5de31573
 import contextlib, dataclasses, datetime, io, json, os, shutil, struct, sys, warnings, zipfile
@@ -47,6 +48,9 @@ class ExportConfig:
     export_beam_width: int = 500           # default beam width of clients, stored in the metadata
     remove_export: bool = False            # delete an earlier export in export_dir first
     load_evaluate: str = "auto"            # checkpoint a re-export from a folder reads: auto (best, else last), best, last
+    export_full_integer: bool = False      # also write <export_file_name>_full_int8.tflite: int8 activations too (accelerators, MCUs)
+    calibration_files: str = ""            # CSV/SDB whose utterances calibrate it (default: the run's --dev_files, else --train_files)
+    calibration_steps: int = 200           # streaming steps (of n_steps frames) it is calibrated on
     export_deepspeech_client: bool = False # also write <export_file_name>_deepspeech.tflite and .pbmm for DeepSpeech 0.9.3's clients
     export_zip: bool = False               # bundle TFLite model + scorer + card into <export_dir>.zip (implies tflite)
     scorer_path: str = ""                  # scorer that export_zip bundles; checked against the alphabet
@@ -72,6 +76,8 @@ def config_from_params(params: dict # flat DeepSpeech flag values (`deepspeech_n
     "The `ExportConfig` of a run, or None when `export_dir` is empty (no export)."
     if not params.get("export_dir"): return None
     names = {f.name for f in dataclasses.fields(ExportConfig)}
+    if params.get("export_full_integer") and not params.get("calibration_files"):
+        params = {**params, "calibration_files": params.get("dev_files") or params.get("train_files") or ""}
     return ExportConfig(**{k: v for k, v in params.items() if k in names and v is not None})
 
 # %% ../nbs/14_export.ipynb #f0089156
@@ -144,16 +150,29 @@ def _apply(stream: keras.Model, x, name: str):
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)   # min(x, it) == x for every number x
 
-def inference_graph(stream: keras.Model # the streaming twin (`streaming_twin`), batch size 1
+class UnrolledRecurrence(keras.layers.Layer):
+    "`LSTMRecurrence` written out frame by frame: no `WHILE` loop, which full-integer calibration cannot enter."
+    def __init__(self, cell, **kwargs): super().__init__(**kwargs); self.recurrence = LSTMRecurrence(cell)
+    def build(self, *shapes): self.recurrence.built = self.built = True   # the weights are the cell's, built already
+    def call(self, projected, h, c):  # projected (1, n_steps, 4*n_hidden); h, c (1, n_hidden)
+        outputs = []
+        for t in range(projected.shape[1]):
+            out, (h, c) = self.recurrence.call(projected[:, t], [h, c]); outputs.append(out)
+        return keras.ops.stack(outputs, 1), h, c
+
+def inference_graph(stream: keras.Model, # the streaming twin (`streaming_twin`), batch size 1
+                    unroll: bool = False # frames written out (`UnrolledRecurrence`) instead of a loop
                    ) -> keras.Model:    # same inputs, outputs and variables; LSTM input projection outside the loop
     "The streaming model rebuilt for fast inference: the LSTM's input product done once per step, not per frame."
     inputs = {k: keras.Input(tuple(v.shape[1:]), batch_size=v.shape[0], name=k) for k, v in stream.input.items()}
     x = stream.get_layer("flatten_windows")(inputs["input_node"])
     for name in ("layer_1", "layer_2", "layer_3"): x = _apply(stream, x, name)
     cell = stream.get_layer("lstm").cell
-    rnn = keras.layers.RNN(LSTMRecurrence(cell), return_sequences=True, return_state=True, name="lstm_recurrence")
-    x, h, c = rnn(LSTMInputProjection(cell, name="lstm_input_projection")(x),
-                  initial_state=[inputs["previous_state_h"], inputs["previous_state_c"]])
+    projected = LSTMInputProjection(cell, name="lstm_input_projection")(x)
+    state = [inputs["previous_state_h"], inputs["previous_state_c"]]
+    if unroll: x, h, c = UnrolledRecurrence(cell, name="lstm_unrolled")(projected, *state)
+    else: x, h, c = keras.layers.RNN(LSTMRecurrence(cell), return_sequences=True, return_state=True,
+                                     name="lstm_recurrence")(projected, initial_state=state)
     logits = stream.get_layer("layer_6")(_apply(stream, x, "layer_5"))
     c, h = (keras.ops.minimum(s, FLOAT32_MAX) for s in (c, h))   # an identity, so the states are not the loop's own tensors
     return keras.Model(inputs, {"logits": logits, "new_state_c": c, "new_state_h": h}, name="deepspeech_step")
@@ -602,6 +621,41 @@ def write_client_exports(stream: keras.Model, out: Path, cfg: ExportConfig, mode
     files["deepspeech_pbmm"] = _write_atomic(out / f"{name}.pbmm", memmapped_package(graph_def))
     return files
 
+# %% ../nbs/14_export.ipynb #f1a1c0de
+def calibration_steps(stream: keras.Model,  # the streaming twin, carrying the trained weights
+                      files,                # CSV/SDB path(s) of real utterances (`open_collection`)
+                      feature_cfg: FeatureConfig,
+                      max_steps: int = 200  # streaming steps to collect, from the first utterances
+                     ) -> list[dict]:       # step inputs: input_node, previous_state_c, previous_state_h
+    "The inputs the streaming step sees on real speech, the LSTM state carried as in inference."
+    from .samples import open_collection
+    from .features import numpy_add_context, numpy_features
+    steps, n_steps = [], stream.input["input_node"].shape[1]
+    for sample in open_collection(files, labeled=None, sort_by_duration=False):
+        windows = numpy_add_context(numpy_features(sample.audio, feature_cfg), feature_cfg.n_context)
+        state = {k: np.zeros(tuple(stream.input[k].shape), np.float32) for k in ("previous_state_c", "previous_state_h")}
+        for start in range(0, len(windows) - n_steps + 1, n_steps):
+            steps.append({"input_node": windows[None, start:start + n_steps].astype(np.float32), **state})
+            result = stream(steps[-1])
+            state = {"previous_state_c": np.asarray(result["new_state_c"]), "previous_state_h": np.asarray(result["new_state_h"])}
+            if len(steps) >= max_steps: return steps
+    if not steps: raise ExportError(f"--calibration_files {files}: no utterance is {n_steps} frames long; pass longer samples")
+    return steps
+
+def to_full_integer_tflite(stream: keras.Model, # the streaming twin
+                           steps: list[dict]    # `calibration_steps(...)`
+                          ) -> bytes:           # int8 weights and activations; float32 inputs and outputs
+    "Convert the streaming step with int8 activations too, their ranges calibrated on `steps`."
+    converter = tf.lite.TFLiteConverter.from_keras_model(inference_graph(stream, unroll=True))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: iter(steps)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]   # no float op may remain
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        try: return converter.convert()
+        except Exception as e: raise ExportError(f"--export_full_integer: the converter cannot make every op int8 "
+                                                 f"({str(e).strip().splitlines()[-1][:200]}); export without it") from None
+
 # %% ../nbs/14_export.ipynb #07f159e8
 def export_model(source,                        # trained keras.Model (from `build_model`) or a checkpoint folder
                  cfg: ExportConfig,
@@ -624,6 +678,7 @@ def export_model(source,                        # trained keras.Model (from `bui
     stream = streaming_twin(source, model_cfg, cfg.n_steps)
     files = {"saved_model": write_saved_model(source, stream, out / "saved_model", meta, feature_cfg)}
     if cfg.export_tflite: files["tflite"] = write_tflite(stream, out / f"{cfg.export_file_name}.tflite", meta, cfg.export_quantize)
+    if cfg.export_full_integer: files["full_int8_tflite"] = write_full_integer_tflite(stream, out, cfg, meta, feature_cfg)
     if cfg.export_deepspeech_client: files |= write_client_exports(stream, out, cfg, model_cfg, feature_cfg, alphabet)
     files["metadata"] = _write_atomic(out / "metadata.json", json.dumps(meta, indent=1, ensure_ascii=False).encode())
     card = out / f"{cfg.export_author_id}_{cfg.export_model_name}.md"
@@ -636,6 +691,17 @@ def write_tflite(stream: keras.Model, path: Path, meta: dict, quantize: bool = T
     tflite = to_tflite(inference_graph(stream), quantize)
     check_tflite(tflite, stream, rel_tol=0.1 if quantize else 1e-4)   # against the streaming model itself
     return _write_atomic(path, embed_metadata(tflite, {**meta, "quantized": quantize}))
+
+def write_full_integer_tflite(stream: keras.Model, out: Path, cfg: ExportConfig, meta: dict,
+                              feature_cfg: FeatureConfig) -> Path:
+    "`--export_full_integer`: `<name>_full_int8.tflite`, calibrated on the steps of real utterances."
+    if not cfg.calibration_files: raise ExportError("--export_full_integer needs real samples to calibrate on: "
+                                                    "pass --calibration_files (a CSV/SDB) or --dev_files")
+    steps = calibration_steps(stream, cfg.calibration_files, feature_cfg, cfg.calibration_steps)
+    tflite = to_full_integer_tflite(stream, steps)
+    check_tflite(tflite, stream, rel_tol=0.5)   # int8 activations: coarse, the WER cost is measured, not assumed
+    return _write_atomic(out / f"{cfg.export_file_name}_full_int8.tflite",
+                         embed_metadata(tflite, {**meta, "quantized": True, "full_integer": True}))
 
 # %% ../nbs/14_export.ipynb #e109d8e3
 PBMM_NOTE = ("note: there is no .pbmm to make for this kit: LiteRT memory-maps the .tflite file (--export_tflite) itself, "

@@ -189,3 +189,54 @@ def test_weight_cache_mode_runs_without_tensorflow(exported, tmp_path):
     res = _run_without_tf(tmp_path, code)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == want
+
+
+def _calibration_csv(tmp: Path) -> Path:
+    "A DeepSpeech CSV of the bundled English utterances."
+    import csv
+    rows = [(LDC93S1, "she had your dark suit in greasy wash water all year"),
+            (data_path("deepspeech", "new-home-in-the-stars-16k.wav"), "")]
+    path = tmp / "calibration.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f); w.writerow(["wav_filename", "wav_filesize", "transcript"])
+        for wav, text in rows: w.writerow([str(wav), Path(wav).stat().st_size, text])
+    return path
+
+
+def test_full_integer_export_has_int8_activations_and_transcribes(tmp_path):
+    "--export_full_integer: every matrix product takes int8 activations, and the runtime still runs it."
+    import keras
+    from deepspeech_nb.export import ExportConfig, export_model
+    from deepspeech_nb.inference import Model, read_metadata
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    from ai_edge_litert.interpreter import Interpreter
+    keras.utils.set_random_seed(1)
+    cfg = ModelConfig(n_hidden=32)
+    model = build_model(cfg)
+    files = export_model(model, ExportConfig(str(tmp_path / "out"), export_tflite=True, export_full_integer=True,
+                                             calibration_files=str(_calibration_csv(tmp_path)), calibration_steps=12),
+                         cfg, None, load_alphabet())
+    path = files["full_int8_tflite"]
+    assert read_metadata(path)["full_integer"] is True
+    it = Interpreter(model_path=str(path))
+    tensors = it.get_tensor_details()
+    fc = [o for o in it._get_ops_details() if o["op_name"] == "FULLY_CONNECTED"]
+    assert fc and all(tensors[o["inputs"][0]]["dtype"] == np.int8 for o in fc)
+    assert "WHILE" not in {o["op_name"] for o in it._get_ops_details()}
+    audio = _audio()
+    want, got = Model(files["tflite"]).logits(audio), Model(path).logits(audio)
+    assert got.shape == want.shape
+    assert np.corrcoef(got.ravel(), want.ravel())[0, 1] > 0.9   # coarse, but the same function
+
+
+def test_full_integer_export_needs_calibration_samples(tmp_path):
+    import keras
+    from deepspeech_nb.export import ExportConfig, ExportError, config_from_params, export_model
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    cfg = ModelConfig(n_hidden=16)
+    with pytest.raises(ExportError, match="--calibration_files"):
+        export_model(build_model(cfg), ExportConfig(str(tmp_path / "o"), export_full_integer=True), cfg, None, load_alphabet())
+    params = {"export_dir": "x", "export_full_integer": True, "dev_files": "dev.csv", "train_files": "train.csv"}
+    assert config_from_params(params).calibration_files == "dev.csv"
