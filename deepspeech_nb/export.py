@@ -628,8 +628,8 @@ def calibration_steps(stream: keras.Model,  # the streaming twin, carrying the t
                       max_steps: int = 200  # streaming steps to collect, from the first utterances
                      ) -> list[dict]:       # step inputs: input_node, previous_state_c, previous_state_h
     "The inputs the streaming step sees on real speech, the LSTM state carried as in inference."
-    from .samples import open_collection
-    from .features import numpy_add_context, numpy_features
+    from deepspeech_nb.samples import open_collection
+    from deepspeech_nb.features import numpy_add_context, numpy_features
     steps, n_steps = [], stream.input["input_node"].shape[1]
     for sample in open_collection(files, labeled=None, sort_by_duration=False):
         windows = numpy_add_context(numpy_features(sample.audio, feature_cfg), feature_cfg.n_context)
