@@ -240,3 +240,22 @@ def test_full_integer_export_needs_calibration_samples(tmp_path):
         export_model(build_model(cfg), ExportConfig(str(tmp_path / "o"), export_full_integer=True), cfg, None, load_alphabet())
     params = {"export_dir": "x", "export_full_integer": True, "dev_files": "dev.csv", "train_files": "train.csv"}
     assert config_from_params(params).calibration_files == "dev.csv"
+
+
+def test_export_cli_full_integer_calibrates_on_dev_files(tmp_path):
+    "`deepspeech-nb export --export_full_integer --dev_files X` writes the full-int8 model; it transcribes in lean mode."
+    from deepspeech_nb.checkpoints import ProgressState, checkpoint_meta, save_checkpoint
+    from deepspeech_nb.export import main_export
+    from deepspeech_nb.features import FeatureConfig
+    from deepspeech_nb.inference import Model
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    cfg = ModelConfig(n_hidden=32)
+    save_checkpoint(tmp_path / "ckpt", build_model(cfg), None, ProgressState(epoch=1, global_step=1),
+                    meta=checkpoint_meta(cfg, FeatureConfig(), load_alphabet()))
+    out = tmp_path / "out"
+    assert main_export(["--checkpoint_dir", str(tmp_path / "ckpt"), "--export_dir", str(out), "--export_tflite",
+                        "--export_full_integer", "--dev_files", str(_calibration_csv(tmp_path)),
+                        "--calibration_steps", "8"]) == 0
+    model = Model(out / "output_graph_full_int8.tflite", weight_cache=tmp_path / "w.cache")
+    assert model.logits(_audio()).shape[1] == cfg.n_classes
