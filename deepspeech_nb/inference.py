@@ -6,8 +6,8 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/inference.html.md"""
 
 # %% auto #0
 __all__ = ['METADATA_NAME', 'ModelError', 'InferenceError', 'read_metadata', 'feature_config', 'Token', 'CandidateTranscript',
-           'Metadata', 'log_softmax', 'greedy_with_timings', 'find_model_file', 'Model', 'as_float_audio', 'resample',
-           'Stream', 'decode_logits', 'beam_metadata', 'open_bundle', 'main_transcribe']
+           'Metadata', 'log_softmax', 'greedy_with_timings', 'find_model_file', 'CachedWeightsStep', 'Model',
+           'as_float_audio', 'resample', 'Stream', 'decode_logits', 'beam_metadata', 'open_bundle', 'main_transcribe']
 
 # %% ../nbs/15_inference.ipynb #e397f7ce
 import dataclasses, json, mmap, os, sys, warnings
@@ -143,16 +143,44 @@ def _open_interpreter(path: Path, num_threads: int, xnnpack: bool) -> Interprete
         raise ModelError(f"LiteRT cannot load {path}: {str(e).strip().splitlines()[0]}; the file is corrupt or "
                          "truncated: export it again (`deepspeech-nb export --export_tflite`)") from None
 
+class CachedWeightsStep:
+    "The streaming step on LiteRT's CompiledModel, XNNPACK's packed weights memory-mapped from a cache file."
+    def __init__(self, path: Path, num_threads: int,
+                 cache: Path):  # file XNNPACK writes its packed weights to once and memory-maps from then on
+        from ai_edge_litert.compiled_model import CompiledModel
+        from ai_edge_litert.options import CpuOptions, Options
+        cpu = CpuOptions(num_threads=num_threads, xnnpack_weight_cache_path=str(cache))
+        try: self.compiled = CompiledModel.from_file(str(path), options=Options(cpu_options=cpu))
+        except RuntimeError as e: raise ModelError(f"LiteRT cannot compile {path} with weight cache {cache}: "
+                                                   f"{str(e).strip().splitlines()[0]}") from None
+        sig = self.compiled.get_signature_list()["serving_default"]
+        details = self.compiled.get_output_tensor_details("serving_default")
+        self.input_names, self.inputs = sig["inputs"], self.compiled.create_input_buffers(0)
+        self.output_shapes = {k: tuple(details[k]["shape"]) for k in sig["outputs"]}
+        self.outputs = self.compiled.create_output_buffers(0)
+
+    def __call__(self, **inputs) -> dict:
+        "Outputs of one step, as the `serving_default` signature runner gives them."
+        for name, buf in zip(self.input_names, self.inputs): buf.write(np.ascontiguousarray(inputs[name], np.float32))
+        try: self.compiled.run_by_index(0, self.inputs, self.outputs)
+        except RuntimeError as e: raise ModelError(f"the weight-cache mode cannot run this model ({str(e).splitlines()[0]}); "
+                                                   "export it again with this version (its states get own tensors)") from None
+        return {k: buf.read(int(np.prod(shape)), np.float32).reshape(shape)
+                for (k, shape), buf in zip(self.output_shapes.items(), self.outputs)}
+
 # %% ../nbs/15_inference.ipynb #ca64e869
 class Model:
     "An exported deepspeech_nb model: `stt`, `stt_with_metadata` and `create_stream`, on LiteRT + numpy."
     def __init__(self, path,               # .tflite file written by `--export_tflite`, or its export folder
                  num_threads: int = 1,     # CPU threads LiteRT may use
-                 xnnpack: bool = True):    # LiteRT's XNNPACK delegate: faster, but copies the weights to the heap
+                 xnnpack: bool = True,     # LiteRT's XNNPACK delegate: faster, but copies the weights to the heap
+                 weight_cache=None):       # file for XNNPACK's packed weights: fast AND memory-mapped (lean mode)
         self.path = find_model_file(path)
         self.meta = read_metadata(self.path)
-        self.interpreter = _open_interpreter(self.path, num_threads, xnnpack)
-        self.runner = self.interpreter.get_signature_runner("serving_default")
+        if weight_cache: self.interpreter, self.runner = None, CachedWeightsStep(self.path, num_threads, Path(weight_cache))
+        else:
+            self.interpreter = _open_interpreter(self.path, num_threads, xnnpack)
+            self.runner = self.interpreter.get_signature_runner("serving_default")
         m = self.meta
         self.alphabet = UTF8Alphabet() if m["bytes_output_mode"] else Alphabet(labels=parse_alphabet(m["alphabet"], str(self.path)), source=f"{self.path} metadata")
         self.feature_cfg = feature_config(m)
@@ -371,11 +399,13 @@ def main_transcribe(argv: list[str]) -> int:
     p.add_argument("--lm_alpha", type=float); p.add_argument("--lm_beta", type=float)
     p.add_argument("--json", action="store_true", help="print JSON with word timings")
     p.add_argument("--num_threads", type=int, default=1, help="CPU threads for LiteRT")
+    p.add_argument("--weight_cache", help="file for XNNPACK's packed weights (written once, then memory-mapped): "
+                                          "fast with little extra memory")
     args = p.parse_args(argv)
     if not args.model: p.error("--model is required (an exported .tflite file or export folder)")
     try:
         model_path, bundled_scorer = open_bundle(args.model)
-        model = Model(model_path, num_threads=args.num_threads)
+        model = Model(model_path, num_threads=args.num_threads, weight_cache=args.weight_cache)
         if args.beam_width: model.beam_width = args.beam_width
         scorer = args.scorer or bundled_scorer
         if scorer: model.enable_external_scorer(scorer, args.lm_alpha, args.lm_beta)

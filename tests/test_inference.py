@@ -158,3 +158,104 @@ def test_zip_bundle_transcribes(tmp_path):
     assert model_path.name == "output_graph.tflite" and scorer is None
     assert main_transcribe([str(LDC93S1), "--model", str(files["zip"])]) == 0
     assert Model(model_path).stt(_audio()) == Model(files["tflite"]).stt(_audio())
+
+
+def test_weight_cache_mode_matches_and_reuses_its_file(exported, tmp_path):
+    "The lean mode (XNNPACK weights packed once into a cache file, then memory-mapped) gives the same logits."
+    _, files = exported
+    from deepspeech_nb.inference import Model
+    audio, cache = _audio(), tmp_path / "weights.xnnpack_cache"
+    want = Model(files["tflite"]).logits(audio)
+    lean = Model(files["tflite"], weight_cache=cache)
+    np.testing.assert_allclose(lean.logits(audio), want, atol=1e-4)
+    assert cache.stat().st_size > 64 * 64 * 4, "the packed weights were not written to the cache file"
+    written = cache.stat().st_mtime_ns
+    again = Model(files["tflite"], weight_cache=cache)   # a second process/model loads the packed weights
+    assert again.stt(audio) == Model(files["tflite"]).stt(audio)
+    assert cache.stat().st_mtime_ns == written
+
+
+def test_weight_cache_mode_runs_without_tensorflow(exported, tmp_path):
+    "`transcribe --weight_cache` needs no TensorFlow either."
+    _, files = exported
+    from deepspeech_nb.inference import Model
+    want = Model(files["tflite"]).stt(_audio())
+    code = textwrap.dedent(f'''
+        import sys
+        from deepspeech_nb.cli import main
+        sys.exit(main(["transcribe", {str(LDC93S1)!r}, "--model", {str(files["tflite"])!r},
+                       "--weight_cache", {str(tmp_path / "w.cache")!r}]))
+    ''')
+    res = _run_without_tf(tmp_path, code)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == want
+
+
+def _calibration_csv(tmp: Path) -> Path:
+    "A DeepSpeech CSV of the bundled English utterances."
+    import csv
+    rows = [(LDC93S1, "she had your dark suit in greasy wash water all year"),
+            (data_path("deepspeech", "new-home-in-the-stars-16k.wav"), "")]
+    path = tmp / "calibration.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f); w.writerow(["wav_filename", "wav_filesize", "transcript"])
+        for wav, text in rows: w.writerow([str(wav), Path(wav).stat().st_size, text])
+    return path
+
+
+def test_full_integer_export_has_int8_activations_and_transcribes(tmp_path):
+    "--export_full_integer: every matrix product takes int8 activations, and the runtime still runs it."
+    import keras
+    from deepspeech_nb.export import ExportConfig, export_model
+    from deepspeech_nb.inference import Model, read_metadata
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    from ai_edge_litert.interpreter import Interpreter
+    keras.utils.set_random_seed(1)
+    cfg = ModelConfig(n_hidden=32)
+    model = build_model(cfg)
+    files = export_model(model, ExportConfig(str(tmp_path / "out"), export_tflite=True, export_full_integer=True,
+                                             calibration_files=str(_calibration_csv(tmp_path)), calibration_steps=12),
+                         cfg, None, load_alphabet())
+    path = files["full_int8_tflite"]
+    assert read_metadata(path)["full_integer"] is True
+    it = Interpreter(model_path=str(path))
+    tensors = it.get_tensor_details()
+    fc = [o for o in it._get_ops_details() if o["op_name"] == "FULLY_CONNECTED"]
+    assert fc and all(tensors[o["inputs"][0]]["dtype"] == np.int8 for o in fc)
+    assert "WHILE" not in {o["op_name"] for o in it._get_ops_details()}
+    audio = _audio()
+    want, got = Model(files["tflite"]).logits(audio), Model(path).logits(audio)
+    assert got.shape == want.shape
+    assert np.corrcoef(got.ravel(), want.ravel())[0, 1] > 0.9   # coarse, but the same function
+
+
+def test_full_integer_export_needs_calibration_samples(tmp_path):
+    import keras
+    from deepspeech_nb.export import ExportConfig, ExportError, config_from_params, export_model
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    cfg = ModelConfig(n_hidden=16)
+    with pytest.raises(ExportError, match="--calibration_files"):
+        export_model(build_model(cfg), ExportConfig(str(tmp_path / "o"), export_full_integer=True), cfg, None, load_alphabet())
+    params = {"export_dir": "x", "export_full_integer": True, "dev_files": "dev.csv", "train_files": "train.csv"}
+    assert config_from_params(params).calibration_files == "dev.csv"
+
+
+def test_export_cli_full_integer_calibrates_on_dev_files(tmp_path):
+    "`deepspeech-nb export --export_full_integer --dev_files X` writes the full-int8 model; it transcribes in lean mode."
+    from deepspeech_nb.checkpoints import ProgressState, checkpoint_meta, save_checkpoint
+    from deepspeech_nb.export import main_export
+    from deepspeech_nb.features import FeatureConfig
+    from deepspeech_nb.inference import Model
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    cfg = ModelConfig(n_hidden=32)
+    save_checkpoint(tmp_path / "ckpt", build_model(cfg), None, ProgressState(epoch=1, global_step=1),
+                    meta=checkpoint_meta(cfg, FeatureConfig(), load_alphabet()))
+    out = tmp_path / "out"
+    assert main_export(["--checkpoint_dir", str(tmp_path / "ckpt"), "--export_dir", str(out), "--export_tflite",
+                        "--export_full_integer", "--dev_files", str(_calibration_csv(tmp_path)),
+                        "--calibration_steps", "8"]) == 0
+    model = Model(out / "output_graph_full_int8.tflite", weight_cache=tmp_path / "w.cache")
+    assert model.logits(_audio()).shape[1] == cfg.n_classes
