@@ -85,6 +85,11 @@ TRAIN_FLAGS = [
     ("boolean", "load_cudnn", False, "accepted for DeepSpeech compatibility: cuDNN and CPU checkpoints are the same, nothing to convert"),
     ("boolean", "fine_tune", False, "a finished run in --checkpoint_dir trains --epochs MORE epochs (other --train_files than it recorded do this by themselves); an interrupted run always resumes exactly"),
     ("boolean", "skip_batch_test", False, "skip the forward+backward pass on the largest batch that runs before the first epoch to surface out-of-memory errors early"),
+    ("string", "best_metric", "loss", "dev metric whose lowest value picks the best_dev checkpoint: loss (DeepSpeech), wer or cer; early stopping and plateaus still read the loss"),
+    ("float", "max_train_minutes", 0.0, "end training at the end of the epoch in which this many minutes of training and validation have passed (a resumed run counts its earlier time), then test and export as usual; 0: no limit"),
+    ("string", "lr_schedule", "constant", "learning rate over the run: constant (DeepSpeech), cosine (decays to 0 at the last epoch) or one_cycle (rises from --learning_rate/25, decays to --learning_rate/1e4)"),
+    ("float", "warmup_epochs", 0.0, "epochs in which the learning rate first rises linearly to --learning_rate (one_cycle: 30% of the run when 0)"),
+    ("float", "weight_decay", 0.0, "decoupled weight decay of AdamW (weights shrink by learning rate x this per step, biases excluded); 0: Adam as DeepSpeech"),
 ]
 
 CHECKPOINT_FLAGS = [
@@ -181,6 +186,7 @@ FLAG_RANGES = {  # flag: allowed values (interval notation, `|` for alternatives
     **{f"dropout_rate{i}": "[0, 1)|-1" for i in (2, 3, 6)},
     "epochs": _COUNT, "learning_rate": _POSITIVE, "beta1": "[0, 1)", "beta2": "[0, 1)", "epsilon": _POSITIVE,
     "es_epochs": _SIZE, "es_min_delta": _COUNT, "plateau_epochs": _SIZE, "plateau_reduction": "(0, 1]",
+    "max_train_minutes": _COUNT, "warmup_epochs": _COUNT, "weight_decay": _COUNT,
     "inter_op_parallelism_threads": _COUNT, "intra_op_parallelism_threads": _COUNT,
     "checkpoint_secs": _COUNT, "max_to_keep": _SIZE, "drop_source_layers": "[0, 5]", "freeze_source_layers": _COUNT,
     "n_steps": _SIZE, "export_beam_width": _SIZE, "beam_width": _SIZE, "lm_alpha": _COUNT, "cutoff_prob": "(0, 1]",
