@@ -102,6 +102,7 @@ CHECKPOINT_FLAGS = [
     ("string", "load_evaluate", "auto", "checkpoint to test/export: last, best or auto (best, else last)"),
     ("integer", "drop_source_layers", 0, "transfer learning: re-initialise this many layers from the output down (1: output only ... 5)"),
     ("integer", "freeze_source_layers", 0, "with --drop_source_layers: train only the re-initialised layers for this many first epochs (0: train all layers from the start)"),
+    ("integer", "average_checkpoints", 0, "test and export the mean weights of the newest N 'last' checkpoints, saved as the checkpoint folder averaged/ inside the evaluated one (0 or 1: the --load_evaluate checkpoint, as DeepSpeech)"),
     ("string", "run_dir", "", "folder for the run record (params, environment, metrics, plots, summaries); default: run/ inside the save checkpoint folder"),
 ]
 
@@ -189,6 +190,7 @@ FLAG_RANGES = {  # flag: allowed values (interval notation, `|` for alternatives
     "max_train_minutes": _COUNT, "warmup_epochs": _COUNT, "weight_decay": _COUNT,
     "inter_op_parallelism_threads": _COUNT, "intra_op_parallelism_threads": _COUNT,
     "checkpoint_secs": _COUNT, "max_to_keep": _SIZE, "drop_source_layers": "[0, 5]", "freeze_source_layers": _COUNT,
+    "average_checkpoints": _COUNT,
     "n_steps": _SIZE, "export_beam_width": _SIZE, "beam_width": _SIZE, "lm_alpha": _COUNT, "cutoff_prob": "(0, 1]",
     "cutoff_top_n": _SIZE, "lm_alpha_max": _COUNT, "lm_beta_max": _COUNT, "n_trials": _SIZE,
     "log_level": "[0, 3]", "report_count": _COUNT, "augmentations_per_epoch": _SIZE,

@@ -19,7 +19,8 @@ __all__ = ['BEST_METRICS', 'LR_SCHEDULES', 'PORT_BASE', 'CLUSTER_ERRORS', 'ONE_C
            'freeze_for_epoch', 'check_writable', 'sample_rate_warnings', 'preflight', 'parameter_count',
            'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry', 'fit', 'out_of_time',
            'finish_epoch', 'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder', 'test',
-           'one_shot_infer', 'records_test', 'train', 'train_from_params', 'os_error_line', 'main_train']
+           'average_checkpoints', 'one_shot_infer', 'records_test', 'train', 'train_from_params', 'os_error_line',
+           'main_train']
 
 # %% ../nbs/11_train.ipynb #8f71cf26
 import dataclasses, json, math, os, shutil, subprocess, sys, time
@@ -88,6 +89,7 @@ class CheckpointConfig:
     load_evaluate: str = "auto"           # auto | last | best (test, export)
     drop_source_layers: int = 0           # transfer learning: re-initialise this many layers from the output down
     freeze_source_layers: int = 0         # with drop_source_layers: epochs in which only the re-initialised layers train
+    average_checkpoints: int = 0          # test/export the mean weights of the newest N 'last' checkpoints; 0, 1: off
 
 BEST_METRICS = ("loss", "wer", "cer")                 # `EvalResult` fields --best_metric may name
 LR_SCHEDULES = ("constant", "cosine", "one_cycle")    # --lr_schedule
@@ -923,6 +925,26 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
     return result
 
 
+# %% ../nbs/11_train.ipynb #b1e0a015
+def average_checkpoints(directory, n: int, log=print) -> Path:  # the folder holding the mean
+    "Save the mean weights of the newest `n` 'last' checkpoints of `directory` as the best_dev of `directory`/averaged."
+    from deepspeech_nb.transfer import load_model
+    prefixes = ckpt.list_checkpoints(directory, "last")[-n:]
+    if not prefixes: raise ckpt.CheckpointNotFoundError(f"--average_checkpoints {n}: {directory} holds no 'last' "
+                                                        f"checkpoint to average; train first or drop the flag")
+    loaded = load_model(directory, "last", log=log)
+    readers = [tf.train.load_checkpoint(p) for p in prefixes]
+    for path, var in ckpt.model_variables(loaded.model).items():
+        var.assign(np.mean([r.get_tensor(ckpt._key("model", path)) for r in readers], axis=0))
+    names = [Path(p).name for p in prefixes]
+    progress = dataclasses.replace(loaded.progress, extra={**loaded.progress.extra, "averaged": names})
+    out = Path(directory) / "averaged"
+    ckpt.save_checkpoint(out, loaded.model, None, progress, "best", 1, ckpt.read_checkpoint_meta(directory))
+    log(f"--average_checkpoints {n}: testing and exporting the mean of {len(names)} checkpoints ({', '.join(names)}), "
+        f"saved in {out}")
+    return out
+
+
 # %% ../nbs/11_train.ipynb #7299a9de
 def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
     "Greedy transcript of the audio file `path` by the `--load_evaluate` checkpoint of `directory`."
@@ -953,6 +975,8 @@ def train(cfg: RunConfig, log=print) -> dict:
         with ckpt.CheckpointLock(cfg.checkpoint.save_checkpoint_dir, enabled=is_chief(strategy)):  # one run per folder
             out["progress"] = fit(cfg, strategy, log)
     evaluate_dir = cfg.checkpoint.save_checkpoint_dir if cfg.data.train.files else cfg.checkpoint.load_checkpoint_dir
+    if cfg.checkpoint.average_checkpoints > 1 and (cfg.data.test.files or cfg.export is not None) and is_chief(strategy):
+        evaluate_dir = str(average_checkpoints(evaluate_dir, cfg.checkpoint.average_checkpoints, log))
     if cfg.data.test.files and is_chief(strategy):
         out["test"] = test(cfg, evaluate_dir, log)
         if records_test(cfg, evaluate_dir): RunRecord(cfg).write("test.json", {"wer": out["test"].wer, "cer": out["test"].cer, "loss": out["test"].loss,

@@ -138,3 +138,26 @@ def test_recipe_flags_resume_exactly_after_an_interruption(cuts, tmp_path, monke
     assert [m["learning_rate"] for m in got] == pytest.approx([m["learning_rate"] for m in reference])
     assert [m["dev_loss"] for m in got] == pytest.approx([m["dev_loss"] for m in reference], rel=1e-5)
     assert progress_of(tmp_path / "cut", "best_dev").epoch == progress_of(tmp_path / "full", "best_dev").epoch
+
+
+# ---- --average_checkpoints -------------------------------------------------------------------------------------
+
+def test_average_checkpoints_tests_the_mean_of_the_newest_last_checkpoints(cuts, tmp_path):
+    import tensorflow as tf
+    lines = []
+    out = run(cuts, tmp_path / "a", "--epochs", "3", "--average_checkpoints", "2", "--test_files", str(cuts),
+              log=lines.append)
+    newest = ckpt.list_checkpoints(tmp_path / "a", "last")[-2:]
+    key = ckpt._key("model", "layer_6/kernel")
+    mean = np.mean([tf.train.load_checkpoint(p).get_tensor(key) for p in newest], axis=0)
+    averaged = tf.train.load_checkpoint(ckpt.list_checkpoints(tmp_path / "a" / "averaged", "best")[0]).get_tensor(key)
+    np.testing.assert_allclose(averaged, mean, rtol=1e-6)
+    assert not np.allclose(averaged, tf.train.load_checkpoint(newest[-1]).get_tensor(key))   # not just the newest
+    assert any("--average_checkpoints 2: testing and exporting the mean of 2 checkpoints" in l for l in lines)
+    assert len(out["test"].rows) == 6
+    assert progress_of(tmp_path / "a" / "averaged", "best_dev").extra["averaged"] == [Path(p).name for p in newest]
+
+
+def test_average_checkpoints_without_checkpoints_is_one_line(tmp_path, cuts):
+    with pytest.raises(ckpt.CheckpointNotFoundError, match="holds no 'last' checkpoint to average"):
+        T.average_checkpoints(tmp_path / "empty", 3)
