@@ -161,3 +161,20 @@ def test_average_checkpoints_tests_the_mean_of_the_newest_last_checkpoints(cuts,
 def test_average_checkpoints_without_checkpoints_is_one_line(tmp_path, cuts):
     with pytest.raises(ckpt.CheckpointNotFoundError, match="holds no 'last' checkpoint to average"):
         T.average_checkpoints(tmp_path / "empty", 3)
+
+
+# ---- speed perturbation ----------------------------------------------------------------------------------------
+
+def test_speed_perturbation_trains_and_the_feature_cache_holds_the_perturbed_lengths(cuts, tmp_path):
+    from deepspeech_nb.pipeline import frames_of
+    from deepspeech_nb.samples import open_collection
+    out = run(cuts, tmp_path / "sp", "--epochs", "1", "--augment", "speed[low=1.1,high=1.1,steps=1]",
+              "--feature_cache", str(tmp_path / "cache"))
+    assert out["progress"].finished
+    assert [m["skipped_batches"] for m in metrics(tmp_path / "sp")] == [0]
+    offsets = [np.load(f) for f in (tmp_path / "cache").rglob("*.idx.npy")]
+    assert len(offsets) == 1
+    cached = np.diff(offsets[0])                                  # frames per sample, collection order
+    durations = np.asarray(open_collection(str(cuts)).durations)
+    np.testing.assert_allclose(cached, frames_of(durations / 1.1, T.configs_from_params(
+        {"checkpoint_dir": str(tmp_path / "x")}).features), atol=1)
