@@ -11,10 +11,10 @@ __all__ = ['PEAK_TO_SINE_RMS_DB', 'COMB_PRIMES', 'MIN_COMB_DELAY', 'MIN_RESAMPLE
            'augmentation_clock', 'gain_db_to_ratio', 'max_dbfs', 'rms', 'normalize_audio', 'format_value_range',
            'Augmentation', 'SampleAugmentation', 'Overlay', 'comb_filter', 'Reverb', 'Gaps', 'fit_length', 'Resample',
            'Codec', 'Volume', 'Speed', 'GraphContext', 'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'FrequencyMask',
-           'TimeMask', 'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names', 'parse_augmentation',
-           'parse_augmentations', 'apply_sample_augmentations', 'augment_samples', 'apply_graph_augmentations',
-           'AugmentConfig', 'config_from_params', 'find_player', 'sound_device_available', 'playback_problem',
-           'main_play']
+           'TimeMask', 'RelativeTimeMask', 'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names',
+           'parse_augmentation', 'parse_augmentations', 'apply_sample_augmentations', 'augment_samples',
+           'apply_graph_augmentations', 'AugmentConfig', 'config_from_params', 'find_player', 'sound_device_available',
+           'playback_problem', 'main_play']
 
 # %% ../nbs/06_augment.ipynb #5546ef25
 import argparse, importlib, math, os, re, shutil, subprocess, sys, tempfile
@@ -537,6 +537,24 @@ class TimeMask(GraphAugmentation):
         sizes = tf_pick_value_from_range(self.size, clock, _sub_seed(seed, 1), tf.stack([n])) * ctx.steps_per_ms
         return tensor * _random_interval_mask(tf.shape(tensor)[0], n, sizes, _sub_seed(seed, 2))[:, None]
 
+# %% ../nbs/06_augment.ipynb #b1e0a106
+@dataclass
+class RelativeTimeMask(GraphAugmentation):
+    "Zero `n` random stretches along time, each `ratio` of the utterance's length (adaptive SpecAugment)."
+    name: ClassVar[str] = "relative_time_mask"
+    DOMAINS: ClassVar[tuple] = ("spectrogram", "features")
+    n: ValueRange = _range(2, int)      # number of stretches
+    ratio: ValueRange = _range(0.05)    # share of the utterance's frames per stretch, 0.0 .. 1.0
+
+    def apply(self, tensor, clock, seed, ctx):
+        tf = _tf()
+        n = tf.maximum(0, tf_pick_value_from_range(self.n, clock, _sub_seed(seed, 0)))
+        length = tf.shape(tensor)[0]
+        ratios = tf_pick_value_from_range(self.ratio, clock, _sub_seed(seed, 1), tf.stack([n]))
+        sizes = tf.round(tf.clip_by_value(ratios, 0.0, 1.0) * tf.cast(length, tf.float32))
+        return tensor * _random_interval_mask(length, n, sizes, _sub_seed(seed, 2))[:, None]
+
+
 # %% ../nbs/06_augment.ipynb #a962ad4b
 @dataclass
 class Dropout(GraphAugmentation):
@@ -591,7 +609,8 @@ class SpeedUp(GraphAugmentation):
 
 # %% ../nbs/06_augment.ipynb #50e1b25e
 AUGMENTATIONS = {cls.name: cls for cls in (Overlay, Reverb, Gaps, Resample, Codec, Volume, Speed,
-                                           Pitch, Tempo, Warp, FrequencyMask, TimeMask, Dropout, Add, Multiply)}
+                                           Pitch, Tempo, Warp, FrequencyMask, TimeMask, RelativeTimeMask, Dropout,
+                                           Add, Multiply)}
 SPEC_RE = re.compile(r"^(?P<name>[a-z_]+)(?:\[(?P<params>.*)\])?$")
 
 def parameter_names(cls) -> list[str]:

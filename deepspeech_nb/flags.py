@@ -8,11 +8,11 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/flags.html.md"""
 # %% auto #0
 __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPOINT_FLAGS', 'EXPORT_FLAGS', 'DECODER_FLAGS',
            'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'FLAG_RANGES', 'ESSENTIAL_GROUPS',
-           'CONFIG_MODULES', 'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'new_flag_values', 'default_params', 'FlagsError',
-           'Params', 'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv', 'RunConfig',
-           'xdg_data_home', 'resolve_params', 'module_config', 'source_dir', 'run_kind', 'stored_geometry',
+           'CONFIG_MODULES', 'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'RECIPES', 'new_flag_values', 'default_params',
+           'FlagsError', 'Params', 'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv',
+           'RunConfig', 'xdg_data_home', 'resolve_params', 'module_config', 'source_dir', 'run_kind', 'stored_geometry',
            'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags',
-           'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
+           'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params', 'apply_recipe']
 
 # %% ../nbs/18_flags.ipynb #5a6f4914
 import dataclasses, importlib, os, sys
@@ -89,6 +89,7 @@ TRAIN_FLAGS = [
     ("float", "max_train_minutes", 0.0, "end training at the end of the epoch in which this many minutes of training and validation have passed (a resumed run counts its earlier time), then test and export as usual; 0: no limit"),
     ("string", "lr_schedule", "constant", "learning rate over the run: constant (DeepSpeech), cosine (decays to 0 at the last epoch) or one_cycle (rises from --learning_rate/25, decays to --learning_rate/1e4)"),
     ("float", "warmup_epochs", 0.0, "epochs in which the learning rate first rises linearly to --learning_rate (one_cycle: 30% of the run when 0)"),
+    ("string", "recipe", "", "switch on a combination of the flags above and --augment: small_data (provisional until bench/recipe.py measures it: speed perturbation, frequency and relative time masks, --best_metric cer, 1 warm-up epoch then cosine); flags given explicitly still win; empty: DeepSpeech's flags"),
     ("float", "weight_decay", 0.0, "decoupled weight decay of AdamW (weights shrink by learning rate x this per step, biases excluded); 0: Adam as DeepSpeech"),
 ]
 
@@ -436,10 +437,29 @@ def configs_from_params(params: dict,            # flag values: `parse_flags`' `
     explicit = frozenset(getattr(params, "explicit", params) if explicit is None else explicit)
     p = resolve_params(params)
     record = stored_geometry(p)
-    p = checkpoint_params(p, explicit, record)
+    p = checkpoint_params(apply_recipe(p, explicit), explicit, record)
     features, alphabet = features_from_params(p), alphabet_from_params(p)
     check_alphabet(p, explicit, alphabet, record)
     parts = {field: module_config(mod, p, CONFIG_FUNCTIONS.get(field, "config_from_params"))
              for field, mod in CONFIG_MODULES.items()}
     return RunConfig(params=p, explicit=explicit, alphabet=alphabet, features=features,
                      model=model_from_params(p, features, alphabet), **parts)
+
+# %% ../nbs/18_flags.ipynb #b1e0a202
+RECIPES = {  # --recipe NAME: the flag values it sets where the user gave none
+    "small_data": {   # provisional, until bench/recipe.py measures the best combination
+        "augment": ["speed[low=0.9,high=1.1,steps=3]", "frequency_mask[n=2,size=10~5]",
+                    "relative_time_mask[n=2,ratio=0.05]"],
+        "best_metric": "cer", "lr_schedule": "cosine", "warmup_epochs": 1.0},
+}
+
+def apply_recipe(p: dict,               # resolved params
+                 explicit: frozenset,   # the flags the user gave: these keep their values
+                ) -> dict:
+    "`p` with the flag values of `--recipe` where not given explicitly; an unknown recipe is a `FlagsError`."
+    name = p.get("recipe") or ""
+    if not name: return p
+    if name not in RECIPES:
+        raise FlagsError(f"--recipe {name}: unknown recipe; use {', '.join(RECIPES)}, or leave it out for DeepSpeech's flags")
+    return {**p, **{k: v for k, v in RECIPES[name].items() if k not in explicit}}
+

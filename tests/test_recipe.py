@@ -178,3 +178,20 @@ def test_speed_perturbation_trains_and_the_feature_cache_holds_the_perturbed_len
     durations = np.asarray(open_collection(str(cuts)).durations)
     np.testing.assert_allclose(cached, frames_of(durations / 1.1, T.configs_from_params(
         {"checkpoint_dir": str(tmp_path / "x")}).features), atol=1)
+
+
+# ---- --recipe small_data ---------------------------------------------------------------------------------------
+
+def test_recipe_small_data_trains_with_its_pieces_and_explicit_flags_win(cuts, tmp_path):
+    out = run(cuts, tmp_path / "sd", "--epochs", "2", "--recipe", "small_data", "--warmup_epochs", "0")
+    params = json.loads((tmp_path / "sd" / "run" / "params.json").read_text())
+    assert (params["best_metric"], params["lr_schedule"], params["warmup_epochs"]) == ("cer", "cosine", 0.0)
+    assert [a.split("[")[0] for a in params["augment"]] == ["speed", "frequency_mask", "relative_time_mask"]
+    rates = [m["learning_rate"] for m in metrics(tmp_path / "sd")]
+    assert rates == pytest.approx([0.005, 0.0], abs=1e-9)                # cosine without warm-up, base 0.01
+    assert out["progress"].finished and "best_dev_metric" in progress_of(tmp_path / "sd", "best_dev").extra
+
+
+def test_unknown_recipe_is_one_line(tmp_path):
+    with pytest.raises(FlagsError, match="--recipe big: unknown recipe; use small_data"):
+        configs_from_params(parse_flags(["--recipe", "big", "--checkpoint_dir", str(tmp_path)]))
