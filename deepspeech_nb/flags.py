@@ -11,8 +11,8 @@ __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPO
            'CONFIG_MODULES', 'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'RECIPES', 'new_flag_values', 'default_params',
            'FlagsError', 'Params', 'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv',
            'RunConfig', 'xdg_data_home', 'resolve_params', 'module_config', 'source_dir', 'run_kind', 'stored_geometry',
-           'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags',
-           'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params', 'apply_recipe']
+           'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags', 'apply_recipe',
+           'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
 
 # %% ../nbs/18_flags.ipynb #5a6f4914
 import dataclasses, importlib, os, sys
@@ -405,6 +405,25 @@ def check_explicit_flags(params: dict, folder):
     p = {**resolve_params(dict(params)), "train_files": "", "drop_source_layers": 0, "load_checkpoint_dir": str(folder)}
     checkpoint_params(p, frozenset(getattr(params, "explicit", ())), stored_geometry(p))
 
+# %% ../nbs/18_flags.ipynb #b1e0a202
+RECIPES = {  # --recipe NAME: the flag values it sets where the user gave none
+    "small_data": {   # provisional, until bench/recipe.py measures the best combination
+        "augment": ["speed[low=0.9,high=1.1,steps=3]", "frequency_mask[n=2,size=10~5]",
+                    "relative_time_mask[n=2,ratio=0.05]"],
+        "best_metric": "cer", "lr_schedule": "cosine", "warmup_epochs": 1.0},
+}
+
+def apply_recipe(p: dict,               # resolved params
+                 explicit: frozenset,   # the flags the user gave: these keep their values
+                ) -> dict:
+    "`p` with the flag values of `--recipe` where not given explicitly; an unknown recipe is a `FlagsError`."
+    name = p.get("recipe") or ""
+    if not name: return p
+    if name not in RECIPES:
+        raise FlagsError(f"--recipe {name}: unknown recipe; use {', '.join(RECIPES)}, or leave it out for DeepSpeech's flags")
+    return {**p, **{k: v for k, v in RECIPES[name].items() if k not in explicit}}
+
+
 # %% ../nbs/18_flags.ipynb #add62fed
 def _continued_dir(p: dict) -> str:
     "The checkpoint folder a run continues from: the save folder once it holds a checkpoint, else the load folder."
@@ -444,22 +463,3 @@ def configs_from_params(params: dict,            # flag values: `parse_flags`' `
              for field, mod in CONFIG_MODULES.items()}
     return RunConfig(params=p, explicit=explicit, alphabet=alphabet, features=features,
                      model=model_from_params(p, features, alphabet), **parts)
-
-# %% ../nbs/18_flags.ipynb #b1e0a202
-RECIPES = {  # --recipe NAME: the flag values it sets where the user gave none
-    "small_data": {   # provisional, until bench/recipe.py measures the best combination
-        "augment": ["speed[low=0.9,high=1.1,steps=3]", "frequency_mask[n=2,size=10~5]",
-                    "relative_time_mask[n=2,ratio=0.05]"],
-        "best_metric": "cer", "lr_schedule": "cosine", "warmup_epochs": 1.0},
-}
-
-def apply_recipe(p: dict,               # resolved params
-                 explicit: frozenset,   # the flags the user gave: these keep their values
-                ) -> dict:
-    "`p` with the flag values of `--recipe` where not given explicitly; an unknown recipe is a `FlagsError`."
-    name = p.get("recipe") or ""
-    if not name: return p
-    if name not in RECIPES:
-        raise FlagsError(f"--recipe {name}: unknown recipe; use {', '.join(RECIPES)}, or leave it out for DeepSpeech's flags")
-    return {**p, **{k: v for k, v in RECIPES[name].items() if k not in explicit}}
-
