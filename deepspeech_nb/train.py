@@ -667,6 +667,11 @@ class TrainContext:
         if cluster_workers() > 1:
             self.strategy.reduce("SUM", self.strategy.run(lambda: tf.constant(1)), axis=None)
 
+    def agreed_seconds(self, seconds: float) -> float:
+        "The mean of each worker's `seconds`: one number, so every worker takes the same --max_train_minutes decision."
+        if cluster_workers() <= 1: return seconds
+        return float(self.strategy.reduce("MEAN", self.strategy.run(lambda: tf.constant(seconds, tf.float32)), axis=None))
+
     def worker_index(self) -> int:
         resolver = getattr(self.strategy, "cluster_resolver", None)
         return resolver.task_id if resolver is not None and cluster_workers() > 1 else 0
@@ -867,6 +872,7 @@ def out_of_time(progress: ckpt.ProgressState, cfg: TrainConfig) -> bool:
 def finish_epoch(ctx, epoch: int, progress: ckpt.ProgressState, decision, seconds: float) -> ckpt.ProgressState:
     "After epoch `epoch` (`seconds` of training and validation): early stop, plateau or time limit; save 'last'."
     t = ctx.cfg.train
+    if t.max_train_minutes > 0: seconds = ctx.agreed_seconds(seconds)
     progress = dataclasses.replace(progress, extra={**progress.extra,
                                                     "train_seconds": progress.extra.get("train_seconds", 0.0) + seconds})
     if decision and decision.stop:

@@ -195,3 +195,24 @@ def test_recipe_small_data_trains_with_its_pieces_and_explicit_flags_win(cuts, t
 def test_unknown_recipe_is_one_line(tmp_path):
     with pytest.raises(FlagsError, match="--recipe big: unknown recipe; use small_data"):
         configs_from_params(parse_flags(["--recipe", "big", "--checkpoint_dir", str(tmp_path)]))
+
+
+@pytest.mark.slow
+def test_two_workers_agree_on_the_time_limit(cuts, tmp_path):
+    "Each worker measures its own time; they stop after the same epoch (else one would wait for the other forever)."
+    import os, socket, subprocess, sys
+    socks = [socket.socket() for _ in range(2)]
+    for s in socks: s.bind(("localhost", 0))
+    workers = [f"localhost:{s.getsockname()[1]}" for s in socks]
+    for s in socks: s.close()
+    cli = [str(Path(sys.executable).parent / "deepspeech-nb"), "train", "--train_files", str(cuts), "--dev_files", str(cuts),
+           "--train_batch_size", "1", "--n_hidden", "16", "--noshow_progressbar", "--checkpoint_dir", str(tmp_path / "w"),
+           "--epochs", "3", "--max_train_minutes", "0.0001"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    procs = [subprocess.Popen(cli, env={**env, "TF_CONFIG": json.dumps({"cluster": {"worker": workers},
+                                                                         "task": {"type": "worker", "index": i}})},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs): assert p.returncode == 0, err[-3000:]
+    assert all("training ends after epoch 1 of 3" in out for out, _ in outs)
+    assert [m["epoch"] for m in metrics(tmp_path / "w")] == [1]
