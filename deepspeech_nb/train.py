@@ -881,7 +881,7 @@ def finish_epoch(ctx, epoch: int, progress: ckpt.ProgressState, decision, second
         progress = reduce_learning_rate(ctx, progress)
     timed_out = out_of_time(progress, t) and epoch + 1 < t.epochs
     if timed_out:
-        ctx.log(f"--max_train_minutes {t.max_train_minutes:g}: {progress.extra['train_seconds'] / 60:.1f} minutes "
+        ctx.log(f"--max_train_minutes {t.max_train_minutes:g}: {progress.extra['train_seconds'] / 60:.3g} minutes "
                 f"trained, training ends after epoch {epoch + 1} of {t.epochs}")
     if epoch + 1 == t.epochs or (decision and decision.stop) or timed_out:
         progress = dataclasses.replace(progress, finished=True, extra={**progress.extra, "epochs": t.epochs})
