@@ -103,7 +103,8 @@ CHECKPOINT_FLAGS = [
     ("string", "load_evaluate", "auto", "checkpoint to test/export: last, best or auto (best, else last)"),
     ("integer", "drop_source_layers", 0, "transfer learning: re-initialise this many layers from the output down (1: output only ... 5)"),
     ("integer", "freeze_source_layers", 0, "with --drop_source_layers: train only the re-initialised layers for this many first epochs (0: train all layers from the start)"),
-    ("integer", "average_checkpoints", 0, "test and export the mean weights of the newest N 'last' checkpoints, saved as the checkpoint folder averaged/ inside the evaluated one (0 or 1: the --load_evaluate checkpoint, as DeepSpeech)"),
+    ("integer", "average_checkpoints", 0, "test and export the mean weights of the newest N checkpoints of --average_from, saved as the checkpoint folder averaged/ inside the evaluated one (0 or 1: the --load_evaluate checkpoint, as DeepSpeech)"),
+    ("string", "average_from", "last", "checkpoints --average_checkpoints averages: last (the final epochs) or best (the newest N best_dev checkpoints, which training then keeps instead of 1)"),
     ("string", "run_dir", "", "folder for the run record (params, environment, metrics, plots, summaries); default: run/ inside the save checkpoint folder"),
 ]
 

@@ -14,13 +14,13 @@ __all__ = ['BEST_METRICS', 'LR_SCHEDULES', 'PORT_BASE', 'CLUSTER_ERRORS', 'ONE_C
            'set_learning_rate', 'get_learning_rate', 'learning_rate_factor', 'scheduled', 'step_learning_rate',
            'apply_if', 'make_train_step', 'batch_signature', 'make_eval_step', 'step_args', 'EvalResult',
            'split_logits', 'evaluate_split', 'EpochDecision', 'best_by_metric', 'after_validation',
-           'restore_for_training', 'new_training_data', 'plan_epochs', 'Saver', 'scalar_summary', 'RunRecord',
-           'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext', 'check_largest_batch',
-           'freeze_for_epoch', 'check_writable', 'sample_rate_warnings', 'preflight', 'parameter_count',
-           'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry', 'fit', 'out_of_time',
-           'finish_epoch', 'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder', 'test',
-           'average_checkpoints', 'one_shot_infer', 'records_test', 'train', 'train_from_params', 'os_error_line',
-           'main_train']
+           'restore_for_training', 'new_training_data', 'plan_epochs', 'best_to_keep', 'Saver', 'scalar_summary',
+           'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext',
+           'check_largest_batch', 'freeze_for_epoch', 'check_writable', 'sample_rate_warnings', 'preflight',
+           'parameter_count', 'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry',
+           'fit', 'out_of_time', 'finish_epoch', 'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder',
+           'test', 'average_checkpoints', 'one_shot_infer', 'records_test', 'train', 'train_from_params',
+           'os_error_line', 'main_train']
 
 # %% ../nbs/11_train.ipynb #8f71cf26
 import dataclasses, json, math, os, shutil, subprocess, sys, time
@@ -89,7 +89,8 @@ class CheckpointConfig:
     load_evaluate: str = "auto"           # auto | last | best (test, export)
     drop_source_layers: int = 0           # transfer learning: re-initialise this many layers from the output down
     freeze_source_layers: int = 0         # with drop_source_layers: epochs in which only the re-initialised layers train
-    average_checkpoints: int = 0          # test/export the mean weights of the newest N 'last' checkpoints; 0, 1: off
+    average_checkpoints: int = 0          # test/export the mean weights of the newest N checkpoints; 0, 1: off
+    average_from: str = "last"            # last | best: which checkpoints --average_checkpoints averages
 
 BEST_METRICS = ("loss", "wer", "cer")                 # `EvalResult` fields --best_metric may name
 LR_SCHEDULES = ("constant", "cosine", "one_cycle")    # --lr_schedule
@@ -113,6 +114,8 @@ def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
         raise FlagsError(f"--load_train {params['load_train']}: use auto, last, best or init")
     if params["load_evaluate"] not in ("auto", "last", "best"):
         raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
+    if params.get("average_from", "last") not in ("last", "best"):
+        raise FlagsError(f"--average_from {params['average_from']}: use last or best")
     freeze, drop = params.get("freeze_source_layers", 0), params.get("drop_source_layers", 0)
     if freeze < 0 or (freeze and not drop):
         raise FlagsError(f"--freeze_source_layers {freeze}: pass a number of epochs >= 0, together with "
@@ -457,6 +460,10 @@ def plan_epochs(cfg: RunConfig, progress: ckpt.ProgressState, log=print):  # -> 
     return None
 
 # %% ../nbs/11_train.ipynb #89e0434d
+def best_to_keep(cc: CheckpointConfig) -> int:
+    "best_dev checkpoints kept: 1 as DeepSpeech, N when --average_checkpoints N --average_from best averages them."
+    return max(1, cc.average_checkpoints) if cc.average_from == "best" else 1
+
 class Saver:
     "Writes 'last' checkpoints on time and at epoch ends, 'best_dev' on a new best dev loss."
     def __init__(self, cfg: RunConfig, model, optimizer, chief: bool = True):
@@ -467,7 +474,7 @@ class Saver:
     def save(self, progress: ckpt.ProgressState, kind: str = "last") -> None:
         if self.chief:
             ckpt.save_checkpoint(self.cfg.checkpoint.save_checkpoint_dir, self.model, self.optimizer, progress, kind,
-                                 self.cfg.checkpoint.max_to_keep if kind == "last" else 1, self.meta)
+                                 self.cfg.checkpoint.max_to_keep if kind == "last" else best_to_keep(self.cfg.checkpoint), self.meta)
         if kind == "last": self.last_save = time.monotonic()
 
     def maybe_save(self, progress: ckpt.ProgressState) -> None:
@@ -775,7 +782,7 @@ def parameter_count(m) -> int:
 def planned_bytes(cfg: RunConfig, train_split=None) -> dict:
     "{folder: bytes} this run writes: checkpoints (max_to_keep + best_dev + one in progress), the feature cache."
     checkpoint = parameter_count(cfg.model) * FLOAT32_BYTES * ADAM_COPIES
-    plan = {cfg.checkpoint.save_checkpoint_dir: checkpoint * (cfg.checkpoint.max_to_keep + 2)}
+    plan = {cfg.checkpoint.save_checkpoint_dir: checkpoint * (cfg.checkpoint.max_to_keep + best_to_keep(cfg.checkpoint) + 1)}
     if cfg.data.feature_cache and train_split is not None:
         frames = sum(train_split.frames[i] for i in train_split.keep)
         cache = frames * cfg.features.n_input * FLOAT32_BYTES * cfg.data.augmentations_per_epoch
@@ -932,11 +939,11 @@ def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
 
 
 # %% ../nbs/11_train.ipynb #b1e0a015
-def average_checkpoints(directory, n: int, log=print) -> Path:  # the folder holding the mean
-    "Save the mean weights of the newest `n` 'last' checkpoints of `directory` as the best_dev of `directory`/averaged."
+def average_checkpoints(directory, n: int, kind: str = "last", log=print) -> Path:  # the folder holding the mean
+    "Save the mean weights of the newest `n` `kind` checkpoints of `directory` as the best_dev of `directory`/averaged."
     from deepspeech_nb.transfer import load_model
-    prefixes = ckpt.list_checkpoints(directory, "last")[-n:]
-    if not prefixes: raise ckpt.CheckpointNotFoundError(f"--average_checkpoints {n}: {directory} holds no 'last' "
+    prefixes = ckpt.list_checkpoints(directory, kind)[-n:]
+    if not prefixes: raise ckpt.CheckpointNotFoundError(f"--average_checkpoints {n}: {directory} holds no '{kind}' "
                                                         f"checkpoint to average; train first or drop the flag")
     loaded = load_model(directory, "last", log=log)
     readers = [tf.train.load_checkpoint(p) for p in prefixes]
@@ -982,7 +989,7 @@ def train(cfg: RunConfig, log=print) -> dict:
             out["progress"] = fit(cfg, strategy, log)
     evaluate_dir = cfg.checkpoint.save_checkpoint_dir if cfg.data.train.files else cfg.checkpoint.load_checkpoint_dir
     if cfg.checkpoint.average_checkpoints > 1 and (cfg.data.test.files or cfg.export is not None) and is_chief(strategy):
-        evaluate_dir = str(average_checkpoints(evaluate_dir, cfg.checkpoint.average_checkpoints, log))
+        evaluate_dir = str(average_checkpoints(evaluate_dir, cfg.checkpoint.average_checkpoints, cfg.checkpoint.average_from, log))
     if cfg.data.test.files and is_chief(strategy):
         out["test"] = test(cfg, evaluate_dir, log)
         if records_test(cfg, evaluate_dir): RunRecord(cfg).write("test.json", {"wer": out["test"].wer, "cer": out["test"].cer, "loss": out["test"].loss,

@@ -163,6 +163,22 @@ def test_average_checkpoints_without_checkpoints_is_one_line(tmp_path, cuts):
         T.average_checkpoints(tmp_path / "empty", 3)
 
 
+def test_average_from_best_keeps_and_averages_the_newest_best_dev_checkpoints(cuts, tmp_path):
+    import tensorflow as tf
+    run(cuts, tmp_path / "b", "--epochs", "4", "--average_checkpoints", "3", "--average_from", "best",
+        "--test_files", str(cuts))
+    bests = ckpt.list_checkpoints(tmp_path / "b", "best")
+    improved = sum(1 for i, m in enumerate(metrics(tmp_path / "b"))
+                   if m["dev_loss"] < min([x["dev_loss"] for x in metrics(tmp_path / "b")[:i]], default=float("inf")))
+    assert len(bests) == min(3, improved) and improved >= 2
+    key = ckpt._key("model", "layer_6/kernel")
+    mean = np.mean([tf.train.load_checkpoint(p).get_tensor(key) for p in bests], axis=0)
+    averaged = tf.train.load_checkpoint(ckpt.list_checkpoints(tmp_path / "b" / "averaged", "best")[0]).get_tensor(key)
+    np.testing.assert_allclose(averaged, mean, rtol=1e-6)
+    with pytest.raises(FlagsError, match="--average_from first: use last or best"):
+        configs_from_params(parse_flags(["--average_from", "first", "--checkpoint_dir", str(tmp_path)]))
+
+
 # ---- speed perturbation ----------------------------------------------------------------------------------------
 
 def test_speed_perturbation_trains_and_the_feature_cache_holds_the_perturbed_lengths(cuts, tmp_path):
