@@ -10,11 +10,11 @@ __all__ = ['PEAK_TO_SINE_RMS_DB', 'COMB_PRIMES', 'MIN_COMB_DELAY', 'MIN_RESAMPLE
            'AugmentationError', 'ValueRange', 'parse_value_range', 'pick_value_from_range', 'tf_pick_value_from_range',
            'augmentation_clock', 'gain_db_to_ratio', 'max_dbfs', 'rms', 'normalize_audio', 'format_value_range',
            'Augmentation', 'SampleAugmentation', 'Overlay', 'comb_filter', 'Reverb', 'Gaps', 'fit_length', 'Resample',
-           'Codec', 'Volume', 'GraphContext', 'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'FrequencyMask',
-           'TimeMask', 'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names', 'parse_augmentation',
-           'parse_augmentations', 'apply_sample_augmentations', 'augment_samples', 'apply_graph_augmentations',
-           'AugmentConfig', 'config_from_params', 'find_player', 'sound_device_available', 'playback_problem',
-           'main_play']
+           'Codec', 'Volume', 'Speed', 'GraphContext', 'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'FrequencyMask',
+           'TimeMask', 'RelativeTimeMask', 'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names',
+           'parse_augmentation', 'parse_augmentations', 'apply_sample_augmentations', 'augment_samples',
+           'apply_graph_augmentations', 'AugmentConfig', 'config_from_params', 'find_player', 'sound_device_available',
+           'playback_problem', 'main_play']
 
 # %% ../nbs/06_augment.ipynb #5546ef25
 import argparse, importlib, math, os, re, shutil, subprocess, sys, tempfile
@@ -361,6 +361,27 @@ class Volume(SampleAugmentation):
     def apply(self, audio, sample_rate, clock, rng):
         return normalize_audio(audio, pick_value_from_range(self.dbfs, clock, rng))
 
+# %% ../nbs/06_augment.ipynb #b1e0a102
+@dataclass
+class Speed(SampleAugmentation):
+    "Play the sample faster or slower, tempo and pitch together: one of `steps` factors from `low` to `high`."
+    name: ClassVar[str] = "speed"
+    low: float = _scalar(0.9)     # slowest factor (0.9: 11% longer)
+    high: float = _scalar(1.1)    # fastest factor (1.1: 9% shorter)
+    steps: int = _scalar(3, int)  # factors evenly spaced from low to high, each picked with equal chance
+
+    def check(self):
+        if not 0 < self.low <= self.high or self.steps < 1:
+            raise AugmentationError(f"speed: low={self.low}, high={self.high}, steps={self.steps}: "
+                                    f"need 0 < low <= high and steps >= 1, e.g. speed[low=0.9,high=1.1,steps=3]")
+
+    def apply(self, audio, sample_rate, clock, rng):   # (samples / factor,) float32
+        factor = float(rng.choice(np.linspace(self.low, self.high, self.steps)))
+        audio = np.asarray(audio, np.float32)
+        # read as if recorded at factor x the rate, so played back at the rate it lasts 1 / factor as long
+        return audio.copy() if math.isclose(factor, 1.0) else resample(audio, round(sample_rate * factor), sample_rate)
+
+
 # %% ../nbs/06_augment.ipynb #19b55c88
 DOMAINS = ("signal", "spectrogram", "features")
 
@@ -516,6 +537,24 @@ class TimeMask(GraphAugmentation):
         sizes = tf_pick_value_from_range(self.size, clock, _sub_seed(seed, 1), tf.stack([n])) * ctx.steps_per_ms
         return tensor * _random_interval_mask(tf.shape(tensor)[0], n, sizes, _sub_seed(seed, 2))[:, None]
 
+# %% ../nbs/06_augment.ipynb #b1e0a106
+@dataclass
+class RelativeTimeMask(GraphAugmentation):
+    "Zero `n` random stretches along time, each `ratio` of the utterance's length (adaptive SpecAugment)."
+    name: ClassVar[str] = "relative_time_mask"
+    DOMAINS: ClassVar[tuple] = ("spectrogram", "features")
+    n: ValueRange = _range(2, int)      # number of stretches
+    ratio: ValueRange = _range(0.05)    # share of the utterance's frames per stretch, 0.0 .. 1.0
+
+    def apply(self, tensor, clock, seed, ctx):
+        tf = _tf()
+        n = tf.maximum(0, tf_pick_value_from_range(self.n, clock, _sub_seed(seed, 0)))
+        length = tf.shape(tensor)[0]
+        ratios = tf_pick_value_from_range(self.ratio, clock, _sub_seed(seed, 1), tf.stack([n]))
+        sizes = tf.round(tf.clip_by_value(ratios, 0.0, 1.0) * tf.cast(length, tf.float32))
+        return tensor * _random_interval_mask(length, n, sizes, _sub_seed(seed, 2))[:, None]
+
+
 # %% ../nbs/06_augment.ipynb #a962ad4b
 @dataclass
 class Dropout(GraphAugmentation):
@@ -569,8 +608,9 @@ class SpeedUp(GraphAugmentation):
         return _time_scaled(tensor, factor, ctx)
 
 # %% ../nbs/06_augment.ipynb #50e1b25e
-AUGMENTATIONS = {cls.name: cls for cls in (Overlay, Reverb, Gaps, Resample, Codec, Volume,
-                                           Pitch, Tempo, Warp, FrequencyMask, TimeMask, Dropout, Add, Multiply)}
+AUGMENTATIONS = {cls.name: cls for cls in (Overlay, Reverb, Gaps, Resample, Codec, Volume, Speed,
+                                           Pitch, Tempo, Warp, FrequencyMask, TimeMask, RelativeTimeMask, Dropout,
+                                           Add, Multiply)}
 SPEC_RE = re.compile(r"^(?P<name>[a-z_]+)(?:\[(?P<params>.*)\])?$")
 
 def parameter_names(cls) -> list[str]:

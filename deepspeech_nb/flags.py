@@ -8,10 +8,10 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/flags.html.md"""
 # %% auto #0
 __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPOINT_FLAGS', 'EXPORT_FLAGS', 'DECODER_FLAGS',
            'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'FLAG_RANGES', 'ESSENTIAL_GROUPS',
-           'CONFIG_MODULES', 'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'new_flag_values', 'default_params', 'FlagsError',
-           'Params', 'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv', 'RunConfig',
-           'xdg_data_home', 'resolve_params', 'module_config', 'source_dir', 'run_kind', 'stored_geometry',
-           'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags',
+           'CONFIG_MODULES', 'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'RECIPES', 'new_flag_values', 'default_params',
+           'FlagsError', 'Params', 'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv',
+           'RunConfig', 'xdg_data_home', 'resolve_params', 'module_config', 'source_dir', 'run_kind', 'stored_geometry',
+           'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags', 'apply_recipe',
            'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
 
 # %% ../nbs/18_flags.ipynb #5a6f4914
@@ -85,6 +85,12 @@ TRAIN_FLAGS = [
     ("boolean", "load_cudnn", False, "accepted for DeepSpeech compatibility: cuDNN and CPU checkpoints are the same, nothing to convert"),
     ("boolean", "fine_tune", False, "a finished run in --checkpoint_dir trains --epochs MORE epochs (other --train_files than it recorded do this by themselves); an interrupted run always resumes exactly"),
     ("boolean", "skip_batch_test", False, "skip the forward+backward pass on the largest batch that runs before the first epoch to surface out-of-memory errors early"),
+    ("string", "best_metric", "loss", "dev metric whose lowest value picks the best_dev checkpoint: loss (DeepSpeech), wer or cer; early stopping and plateaus still read the loss"),
+    ("float", "max_train_minutes", 0.0, "end training at the end of the epoch in which this many minutes of training and validation have passed (a resumed run counts its earlier time), then test and export as usual; 0: no limit"),
+    ("string", "lr_schedule", "constant", "learning rate over the run: constant (DeepSpeech), cosine (decays to 0 at the last epoch) or one_cycle (rises from --learning_rate/25, decays to --learning_rate/1e4)"),
+    ("float", "warmup_epochs", 0.0, "epochs in which the learning rate first rises linearly to --learning_rate (one_cycle: 30% of the run when 0)"),
+    ("string", "recipe", "", "switch on a combination of the flags above and --augment: small_data (provisional until bench/recipe.py measures it: speed perturbation, frequency and relative time masks, --best_metric cer, 1 warm-up epoch then cosine); flags given explicitly still win; empty: DeepSpeech's flags"),
+    ("float", "weight_decay", 0.0, "decoupled weight decay of AdamW (weights shrink by learning rate x this per step, biases excluded); 0: Adam as DeepSpeech"),
 ]
 
 CHECKPOINT_FLAGS = [
@@ -97,6 +103,8 @@ CHECKPOINT_FLAGS = [
     ("string", "load_evaluate", "auto", "checkpoint to test/export: last, best or auto (best, else last)"),
     ("integer", "drop_source_layers", 0, "transfer learning: re-initialise this many layers from the output down (1: output only ... 5)"),
     ("integer", "freeze_source_layers", 0, "with --drop_source_layers: train only the re-initialised layers for this many first epochs (0: train all layers from the start)"),
+    ("integer", "average_checkpoints", 0, "test and export the mean weights of the newest N checkpoints of --average_from, saved as the checkpoint folder averaged/ inside the evaluated one (0 or 1: the --load_evaluate checkpoint, as DeepSpeech)"),
+    ("string", "average_from", "last", "checkpoints --average_checkpoints averages: last (the final epochs) or best (the newest N best_dev checkpoints, which training then keeps instead of 1)"),
     ("string", "run_dir", "", "folder for the run record (params, environment, metrics, plots, summaries); default: run/ inside the save checkpoint folder"),
 ]
 
@@ -184,8 +192,10 @@ FLAG_RANGES = {  # flag: allowed values (interval notation, `|` for alternatives
     **{f"dropout_rate{i}": "[0, 1)|-1" for i in (2, 3, 6)},
     "epochs": _COUNT, "learning_rate": _POSITIVE, "beta1": "[0, 1)", "beta2": "[0, 1)", "epsilon": _POSITIVE,
     "es_epochs": _SIZE, "es_min_delta": _COUNT, "plateau_epochs": _SIZE, "plateau_reduction": "(0, 1]",
+    "max_train_minutes": _COUNT, "warmup_epochs": _COUNT, "weight_decay": _COUNT,
     "inter_op_parallelism_threads": _COUNT, "intra_op_parallelism_threads": _COUNT,
     "checkpoint_secs": _COUNT, "max_to_keep": _SIZE, "drop_source_layers": "[0, 5]", "freeze_source_layers": _COUNT,
+    "average_checkpoints": _COUNT,
     "n_steps": _SIZE, "export_beam_width": _SIZE, "beam_width": _SIZE, "lm_alpha": _COUNT, "cutoff_prob": "(0, 1]",
     "cutoff_top_n": _SIZE, "lm_alpha_max": _COUNT, "lm_beta_max": _COUNT, "n_trials": _SIZE,
     "log_level": "[0, 3]", "report_count": _COUNT, "augmentations_per_epoch": _SIZE,
@@ -399,6 +409,25 @@ def check_explicit_flags(params: dict, folder):
     p = {**resolve_params(dict(params)), "train_files": "", "drop_source_layers": 0, "load_checkpoint_dir": str(folder)}
     checkpoint_params(p, frozenset(getattr(params, "explicit", ())), stored_geometry(p))
 
+# %% ../nbs/18_flags.ipynb #b1e0a202
+RECIPES = {  # --recipe NAME: the flag values it sets where the user gave none
+    "small_data": {   # provisional, until bench/recipe.py measures the best combination
+        "augment": ["speed[low=0.9,high=1.1,steps=3]", "frequency_mask[n=2,size=10~5]",
+                    "relative_time_mask[n=2,ratio=0.05]"],
+        "best_metric": "cer", "lr_schedule": "cosine", "warmup_epochs": 1.0},
+}
+
+def apply_recipe(p: dict,               # resolved params
+                 explicit: frozenset,   # the flags the user gave: these keep their values
+                ) -> dict:
+    "`p` with the flag values of `--recipe` where not given explicitly; an unknown recipe is a `FlagsError`."
+    name = p.get("recipe") or ""
+    if not name: return p
+    if name not in RECIPES:
+        raise FlagsError(f"--recipe {name}: unknown recipe; use {', '.join(RECIPES)}, or leave it out for DeepSpeech's flags")
+    return {**p, **{k: v for k, v in RECIPES[name].items() if k not in explicit}}
+
+
 # %% ../nbs/18_flags.ipynb #add62fed
 def _continued_dir(p: dict) -> str:
     "The checkpoint folder a run continues from: the save folder once it holds a checkpoint, else the load folder."
@@ -431,7 +460,7 @@ def configs_from_params(params: dict,            # flag values: `parse_flags`' `
     explicit = frozenset(getattr(params, "explicit", params) if explicit is None else explicit)
     p = resolve_params(params)
     record = stored_geometry(p)
-    p = checkpoint_params(p, explicit, record)
+    p = checkpoint_params(apply_recipe(p, explicit), explicit, record)
     features, alphabet = features_from_params(p), alphabet_from_params(p)
     check_alphabet(p, explicit, alphabet, record)
     parts = {field: module_config(mod, p, CONFIG_FUNCTIONS.get(field, "config_from_params"))
