@@ -441,6 +441,8 @@ def _fine_tune_start(progress: ckpt.ProgressState, lr: float) -> ckpt.ProgressSt
 def plan_epochs(cfg: RunConfig, progress: ckpt.ProgressState, log=print):  # -> (cfg, progress) or None: nothing to do
     "The run's total epochs (in the returned `cfg`) and starting progress: fresh, resumed, fine-tuned or continued."
     t, save, done = cfg.train, cfg.checkpoint.save_checkpoint_dir, progress.epoch
+    if progress.global_step == 0 and done == 0 and t.epochs == 0:                      # 0 means none (DeepSpeech)
+        log("--epochs 0: no training in this run; pass --epochs N to train N epochs"); return None
     if progress.global_step == 0 and done == 0: return cfg, progress                   # a fresh start (or a transfer)
     if not progress.finished:
         total = progress.extra.get("fine_tune_from", 0) + t.epochs

@@ -142,6 +142,12 @@ def test_flag_out_of_range(cuts, tmp_path, flag, value):
     check(f"--{flag} {value}", o, 2, [f"--{flag} ", "is outside"], lost=(tmp_path / "c").exists())
 
 
+def test_zero_epochs_on_a_fresh_folder_says_no_training(cuts, tmp_path):
+    o = call(main_train, *train_args(cuts, tmp_path / "c", "--epochs", "0"))
+    check("--epochs 0 on a fresh folder", o, 0, ["--epochs 0: no training in this run"], where="out")
+    assert not (tmp_path / "c" / "last").exists()          # 0 means none: nothing trained, nothing written
+
+
 # ---- scorer --------------------------------------------------------------------------------------------------
 
 def damaged_scorer(tmp_path, how: str) -> Path:
