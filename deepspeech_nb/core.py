@@ -58,7 +58,8 @@ import contextlib, importlib.abc, importlib.util, os, re, tempfile, threading
 STARTUP_NOISE = re.compile(  # lines TensorFlow and LiteRT print on every start, whatever the model
     r"All log messages before absl::InitializeLog|^[IW]\d{4} |cuInit|cudart_stub|Could not find cuda drivers"
     r"|oneDNN custom operations|cpu_feature_guard|To enable the following instructions|rebuild TensorFlow with"
-    r"|Unable to register cu(DNN|FFT|BLAS) factory|XNNPACK delegate for CPU")
+    r"|Unable to register cu(DNN|FFT|BLAS) factory|XNNPACK delegate for CPU"
+    r"|^(INFO|WARNING): \[[\w.]+:\d+\] |^\u2514 Could not load shared library")   # LiteRT's CompiledModel: accelerators, plugins
 
 @contextlib.contextmanager
 def filtered_stderr(noise: re.Pattern = STARTUP_NOISE):
@@ -95,7 +96,15 @@ def _quiet_litert_import(litert):
     for name in ("allocate_tensors", "invoke"): _filter_first_call(litert.Interpreter, name)
     _filter_first_call(litert.SignatureRunner, "__call__")
 
-QUIET_IMPORTS = {"tensorflow": _quiet_tensorflow_import, "ai_edge_litert.interpreter": _quiet_litert_import}
+def _quiet_compiled_model_import(module):
+    "LiteRT's CompiledModel lists the accelerators and plugins it loads when it compiles a model: filter that."
+    compile_model = module.CompiledModel.from_file          # a classmethod, already bound to the class
+    def from_file_filtered(*args, **kwargs):
+        with filtered_stderr(): return compile_model(*args, **kwargs)
+    module.CompiledModel.from_file = staticmethod(from_file_filtered)
+
+QUIET_IMPORTS = {"tensorflow": _quiet_tensorflow_import, "ai_edge_litert.interpreter": _quiet_litert_import,
+                 "ai_edge_litert.compiled_model": _quiet_compiled_model_import}
 
 # %% ../nbs/00_core.ipynb #20d11702
 class _QuietLoader(importlib.abc.Loader):
