@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ldc93s1_cuts
 
 from deepspeech_nb.core import data_path
 
@@ -88,15 +89,7 @@ def lost_since(before: dict, folder: Path) -> bool:
 @pytest.fixture(scope="module")
 def cuts(tmp_path_factory):
     "A CSV of three LDC93S1 cuts (1 to 2 s) with their first words."
-    from deepspeech_nb.audio import load_audio, write_wav
-    out = tmp_path_factory.mktemp("cuts")
-    audio = load_audio(data_path("deepspeech", "LDC93S1.wav"))
-    rows = ["wav_filename,wav_filesize,transcript"]
-    for i in range(3):
-        path = write_wav(out / f"cut{i}.wav", audio[:16000 + 8000 * i], 16000)
-        rows.append(f"{path},{path.stat().st_size},{' '.join(WORDS[:2 + i])}")
-    (out / "cuts.csv").write_text("\n".join(rows) + "\n")
-    return out / "cuts.csv"
+    return ldc93s1_cuts(tmp_path_factory.mktemp("cuts"), n=3, step=8000)
 
 
 def train_args(csv, checkpoint_dir, *extra):

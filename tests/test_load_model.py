@@ -28,22 +28,6 @@ def run(args, home, **kw):
 
 
 @pytest.fixture(scope="module")
-def cuts(tmp_path_factory):
-    "A CSV of six LDC93S1 cuts of 1 to 2.25 s with their first 2..7 words."
-    from deepspeech_nb.audio import load_audio, write_wav
-    from deepspeech_nb.core import data_path
-    out = tmp_path_factory.mktemp("cuts")
-    audio = load_audio(data_path("deepspeech", "LDC93S1.wav"))
-    rows = ["wav_filename,wav_filesize,transcript"]
-    for i in range(6):
-        path = out / f"cut{i}.wav"
-        write_wav(path, audio[:16000 + 4000 * i], 16000)
-        rows.append(f"{path},{path.stat().st_size},{' '.join(WORDS[:2 + i])}")
-    (out / "cuts.csv").write_text("\n".join(rows) + "\n")
-    return out / "cuts.csv"
-
-
-@pytest.fixture(scope="module")
 def trained(cuts, home, tmp_path_factory):
     "A checkpoint folder of a finished one-epoch run with --n_hidden 32."
     folder = tmp_path_factory.mktemp("trained") / "ckpt"

@@ -20,21 +20,6 @@ WORDS = "she had your dark suit in greasy wash water all year".split()
 LOSS_RTOL = 1e-4   # two workers vs one at the same global batch: only the all-reduce's summation order differs
 
 
-@pytest.fixture(scope="module")
-def cuts(tmp_path_factory):
-    "A CSV of six LDC93S1 cuts of 1 to 2.25 s with their first 2..7 words."
-    from deepspeech_nb.audio import load_audio, write_wav
-    from deepspeech_nb.core import data_path
-    out = tmp_path_factory.mktemp("cuts")
-    audio = load_audio(data_path("deepspeech", "LDC93S1.wav"))
-    rows = ["wav_filename,wav_filesize,transcript"]
-    for i in range(6):
-        write_wav(out / f"cut{i}.wav", audio[:16000 + 4000 * i], 16000)
-        rows.append(f"{out / f'cut{i}.wav'},{(out / f'cut{i}.wav').stat().st_size},{' '.join(WORDS[:2 + i])}")
-    (out / "cuts.csv").write_text("\n".join(rows) + "\n")
-    return out / "cuts.csv"
-
-
 def args(csv, checkpoint_dir, batch_size, epochs, *extra):
     return ["--train_files", str(csv), "--train_batch_size", str(batch_size), "--epochs", str(epochs),
             "--n_hidden", "16", "--dropout_rate", "0", "--noshow_progressbar", "--checkpoint_dir", str(checkpoint_dir),

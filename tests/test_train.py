@@ -14,22 +14,6 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
 WORDS = "she had your dark suit in greasy wash water all year".split()
 
 
-@pytest.fixture(scope="module")
-def cuts(tmp_path_factory):
-    "A CSV of six LDC93S1 cuts of 1 to 2.25 s with their first 2..7 words."
-    from deepspeech_nb.audio import load_audio, write_wav
-    from deepspeech_nb.core import data_path
-    out = tmp_path_factory.mktemp("cuts")
-    audio = load_audio(data_path("deepspeech", "LDC93S1.wav"))
-    rows = ["wav_filename,wav_filesize,transcript"]
-    for i in range(6):
-        path = out / f"cut{i}.wav"
-        write_wav(path, audio[:16000 + 4000 * i], 16000)
-        rows.append(f"{path},{path.stat().st_size},{' '.join(WORDS[:2 + i])}")
-    (out / "cuts.csv").write_text("\n".join(rows) + "\n")
-    return out / "cuts.csv"
-
-
 def tiny_args(csv, checkpoint_dir, *extra):
     return ["--train_files", str(csv), "--dev_files", str(csv), "--train_batch_size", "2", "--dev_batch_size", "3",
             "--n_hidden", "16", "--noshow_progressbar", "--checkpoint_dir", str(checkpoint_dir), *extra]
