@@ -55,7 +55,7 @@ lab: setup
 	JUPYTER_PATH=$(CURDIR)/work/jupyter $(BIN)/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) \
 	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root) nbs
 
-# NB_FLAGS='--flags slow' also runs the slow cells; NB='nbs/17_widgets.ipynb ...' executes only those.
+# NB_FLAGS='--flags slow' also runs the slow cells; NB='nbs/18_widgets.ipynb ...' executes only those.
 notebooks: setup  ## execute every notebook in order, storing outputs and widget state in it (then commit them)
 	$(BIN)/python tools/execute_notebooks.py $(NB_FLAGS) $(NB)
 	$(BIN)/nbdev-clean

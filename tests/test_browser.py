@@ -183,15 +183,15 @@ def explorer_view(driver) -> dict:
 
 @pytest.fixture
 def widgets_lab(tmp_path):
-    "JupyterLab over a copy of nbs/17_widgets.ipynb, and Chromium."
-    shutil.copy(REPO / "nbs" / "17_widgets.ipynb", tmp_path)
+    "JupyterLab over a copy of nbs/18_widgets.ipynb, and Chromium."
+    shutil.copy(REPO / "nbs" / "18_widgets.ipynb", tmp_path)
     with jupyter_lab(tmp_path) as (base, token), chromium() as driver:
         yield driver, base, token
 
 
 def test_widgets_lesson_in_jupyterlab(widgets_lab):
     driver, base, token = widgets_lab
-    open_notebook(driver, base, token, "17_widgets.ipynb")
+    open_notebook(driver, base, token, "18_widgets.ipynb")
     # reopened as committed: the saved widget state draws the explorer as the prose describes, nothing "not found"
     saved = wait_for(driver, lambda d: explorer_view(d), what="the saved explorer")
     assert saved["spec"] == "--augment reverb[delay=20.0,decay=10.0]", saved["spec"]
@@ -239,8 +239,8 @@ def test_rendered_site_shows_lesson_figures_and_players(site):
     with chromium() as driver:
         driver.get(f"{site}/index.html")
         lessons = {a.get_attribute("href").rsplit("/", 1)[-1] for a in driver.find_elements(By.CSS_SELECTOR, "article a")}
-        assert {"00_core.html", "17_widgets.html", "20_runs.html"} <= lessons, sorted(lessons)[:30]
-        driver.get(f"{site}/17_widgets.html")
+        assert {"00_core.html", "18_widgets.html", "21_runs.html"} <= lessons, sorted(lessons)[:30]
+        driver.get(f"{site}/18_widgets.html")
         images = wait_for(driver, lambda d: [i for i in d.find_elements(By.CSS_SELECTOR, ".cell_output img")
                                              if d.execute_script("return arguments[0].naturalWidth", i) > 0],
                           seconds=30, what="the site's spectrograms")
@@ -249,7 +249,7 @@ def test_rendered_site_shows_lesson_figures_and_players(site):
         durations = wait_for(driver, lambda d: [t for p in players if (t := d.execute_script(
             "return arguments[0].readyState > 0 && arguments[0].duration", p))], seconds=30, what="audio metadata")
         assert all(2.5 < t < 3.5 for t in durations), durations   # LDC93S1 is 2.92 s
-        screenshot(driver, "site-17_widgets")
+        screenshot(driver, "site-18_widgets")
         driver.get(f"{site}/02_audio.html")
         assert driver.find_elements(By.CSS_SELECTOR, ".cell_output img") and driver.find_elements(By.CSS_SELECTOR, ".cell_output audio")
         table = driver.find_element(By.XPATH, "//table[.//td[contains(text(),'libopus default')]]")

@@ -1,6 +1,6 @@
 """Exported models in the TF-free runtime: a process without TensorFlow, memory-mapped loading, streaming parity,
-and the messages for bad input (lessons 14 and 15). Float vs int8 on the overfit LDC93S1 model is in lesson 15's
-`#| slow` cells (`nbdev-test --flags slow nbs/15_inference.ipynb`)."""
+and the messages for bad input (lessons 15 and 16). Float vs int8 on the overfit LDC93S1 model is in lesson 16's
+`#| slow` cells (`nbdev-test --flags slow nbs/16_inference.ipynb`)."""
 import json, os, subprocess, sys, textwrap
 from pathlib import Path
 

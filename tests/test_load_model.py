@@ -128,4 +128,4 @@ def test_play_says_what_it_did_not_apply(home, tmp_path):
                      str(tmp_path / "x.wav"), str(data_path("deepspeech", "LDC93S1.wav"))], home)
     assert out.returncode == 0, out.stderr
     assert "codec not applied to this sample (p=0" in out.stderr
-    assert "frequency_mask cannot be played" in out.stderr and "17_widgets" in out.stderr
+    assert "frequency_mask cannot be played" in out.stderr and "18_widgets" in out.stderr

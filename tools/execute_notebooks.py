@@ -7,7 +7,7 @@ modified), and nbdev's trailing `nbdev_export()` cell guarded so Run All outside
 the flag; TensorFlow's C++ start-up lines are kept out of every cell.
 
     .venv/bin/python tools/execute_notebooks.py                    # every notebook
-    .venv/bin/python tools/execute_notebooks.py nbs/17_widgets.ipynb nbs/02_audio.ipynb
+    .venv/bin/python tools/execute_notebooks.py nbs/18_widgets.ipynb nbs/02_audio.ipynb
     .venv/bin/python tools/execute_notebooks.py --flags slow --timeout 1200     # tutorials always run their slow cells
     .venv/bin/python tools/execute_notebooks.py --kernelspec work/jupyter   # only write the kernelspec `make lab` uses
 """
@@ -186,7 +186,7 @@ def main(argv=None) -> int:
     if args.kernelspec: print(write_kernelspec(args.kernelspec)); return 0
     paths = [p.resolve() for p in args.notebooks] or notebooks_in_order()
     missing = [str(p) for p in paths if not p.is_file()]
-    if missing: print(f"error: no such notebook: {', '.join(missing)} (give paths like nbs/17_widgets.ipynb)", file=sys.stderr); return 2
+    if missing: print(f"error: no such notebook: {', '.join(missing)} (give paths like nbs/18_widgets.ipynb)", file=sys.stderr); return 2
     failed = 0
     for path in paths:
         flags = set(args.flags.split()) | (set(args.tutorial_flags.split()) if path.parent.name == "tutorials" else set())
