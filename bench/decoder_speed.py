@@ -23,7 +23,8 @@ from summary import emit, not_measured
 
 from deepspeech_nb.core import data_path
 from deepspeech_nb.decode import BeamSearchDecoder, DecoderConfig, _kenlm, greedy_decode, load_scorer, synthetic_logits
-from deepspeech_nb.evaluate import ModelOutputs, corpus_wer, load_outputs, save_outputs
+from deepspeech_nb.evaluate import ModelOutputs, load_outputs, save_outputs
+from deepspeech_nb.metrics import corpus_wer
 from deepspeech_nb.text import load_alphabet
 
 PYCTC = r'''

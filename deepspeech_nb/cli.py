@@ -13,23 +13,23 @@ from .core import quiet_tensorflow
 
 # %% ../nbs/22_cli.ipynb #bd820740
 SUBCOMMANDS = {  # name -> ("module:function", one-line help)
-    "train": ("deepspeech_nb.train:main_train", "train, test and export a model with DeepSpeech.py's flags (--helpfull lists them)"),
+    "train": ("deepspeech_nb.commands:main_train", "train, test and export a model with DeepSpeech.py's flags (--helpfull lists them)"),
     "import-ldc93s1": ("deepspeech_nb.importers:main_import_ldc93s1", "write the bundled LDC93S1 sample and ldc93s1.csv into DIR"),
     "import-cv2": ("deepspeech_nb.importers:main_import_cv2", "convert an extracted Common Voice release (mp3 + TSV) to wav + CSVs"),
     "import-librivox": ("deepspeech_nb.importers:main_import_librivox", "convert LibriSpeech (.tar.gz or LibriSpeech/ folder) to wav + CSVs"),
     "import-folder": ("deepspeech_nb.importers:main_import_folder", "your own recordings (sidecar .txt or a path,transcript list) to CSVs"),
     "import-asterisk-prompts": ("deepspeech_nb.importers:main_import_asterisk_prompts", "real recorded speech: Debian's Asterisk prompt packs (es, fr, it, ru) to wav + CSVs"),
     "synth-corpus": ("deepspeech_nb.synth:main_synth_corpus", "make a Common-Voice-shaped corpus with the TTS voices installed here"),
-    "data-set-tool": ("deepspeech_nb.samples:main_data_set_tool", "merge/convert CSV and SDB sample collections into a CSV, SDB or tar"),
+    "data-set-tool": ("deepspeech_nb.commands:main_data_set_tool", "merge/convert CSV and SDB sample collections into a CSV, SDB or tar"),
     "play": ("deepspeech_nb.augment:main_play", "play or write samples (wav, CSV, SDB) with --augment applied, as training would hear them"),
     "run": ("deepspeech_nb.runs:main_run", "execute a run notebook (nbs/runs/*.ipynb) with papermill into a run folder"),
     "runs": ("deepspeech_nb.runs:main_runs", "table of recorded runs with their parameters and final metrics"),
-    "export": ("deepspeech_nb.export:main_export", "export a checkpoint as SavedModel/TFLite with metadata, model card, zip"),
+    "export": ("deepspeech_nb.commands:main_export", "export a checkpoint as SavedModel/TFLite with metadata, model card, zip"),
     "transcribe": ("deepspeech_nb.inference:main_transcribe", "speech to text with an exported TFLite model (no TensorFlow needed)"),
     "import-deepspeech-checkpoint": ("deepspeech_nb.transfer:main_import_deepspeech_checkpoint", "convert a DeepSpeech 0.9 (TF1) checkpoint into a deepspeech_nb checkpoint"),
     "build-lm": ("deepspeech_nb.decode:main_build_lm", "build a KenLM model and DeepSpeech .scorer from a text corpus (generate_lm.py)"),
-    "lm-optimize": ("deepspeech_nb.evaluate:main_lm_optimize", "search --lm_alpha/--lm_beta on --test_files with Optuna (lm_optimizer.py)"),
-    "evaluate": ("deepspeech_nb.evaluate:main_evaluate", "WER/CER/loss report of a checkpoint, TFLite model or saved logits on --test_files"),
+    "lm-optimize": ("deepspeech_nb.commands:main_lm_optimize", "search --lm_alpha/--lm_beta on --test_files with Optuna (lm_optimizer.py)"),
+    "evaluate": ("deepspeech_nb.commands:main_evaluate", "WER/CER/loss report of a checkpoint, TFLite model or saved logits on --test_files"),
 }
 
 # %% ../nbs/22_cli.ipynb #590cc4ac

@@ -8,7 +8,7 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/core.html.md"""
 __all__ = ['PACKAGES', 'STARTUP_NOISE', 'QUIET_ENV', 'QUIET_IMPORTS', 'PARENT_POLL_S', 'PROGRESS_STEP', 'PROGRESS_EVERY_S',
            'data_path', 'package_versions', 'git_sha', 'environment', 'filtered_stderr', 'quiet_tensorflow',
            'HiddenMainContext', 'WorkerPool', 'PlainProgress', 'progress_bar', 'umask_file_mode', 'AtomicFile',
-           'atomic_write']
+           'atomic_write', 'process_map']
 
 # %% ../nbs/00_core.ipynb #ccc4fd4f
 import importlib.metadata, importlib.resources, os, platform, subprocess, sys, tempfile
@@ -265,3 +265,24 @@ def atomic_write(path, # the file to (re)place
         try: f.file.write(data.encode("utf-8") if isinstance(data, str) else data)
         except OSError as e: raise OSError(e.errno, e.strerror, str(path)) from None
     return Path(path)
+
+# %% ../nbs/00_core.ipynb #251ee9bd
+def process_map(func, # a module-level function of one argument
+                items:list,
+                jobs:int | None=None, # worker processes (None: all cores; 1: in this process)
+                desc:str="", # progress bar label
+                progress:bool=True,
+               ) -> list:
+    "`[func(x) for x in items]` computed by worker processes (`core.WorkerPool`), in order, with progress."
+    from deepspeech_nb.core import WorkerPool, progress_bar
+    items, out = list(items), []
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(items)))
+    if getattr(func, "__module__", None) == "__main__": jobs = 1  # a notebook's or script's function: workers cannot import it
+    with progress_bar(total=len(items), desc=desc, unit="clip", disable=not progress or not items, file=sys.stderr) as bar:
+        if jobs == 1:
+            for x in items: out.append(func(x)); bar.update()
+            return out
+        with WorkerPool(jobs) as ex:
+            for r in ex.map(func, items, chunksize=max(1, min(64, len(items) // (jobs * 8)))):
+                out.append(r); bar.update()
+    return out

@@ -7,13 +7,12 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/decode.html.md"""
 # %% auto #0
 __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGNED', 'KENLM_MAGIC', 'DEFAULT_ALPHA',
            'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'DIGEST_SUFFIX', 'FST_PROPERTIES', 'DECODER_FLAG_NAMES', 'NEVER',
-           'KENLM_PROGRAMS', 'synthetic_logits', 'DecodeError', 'collapse_ctc', 'greedy_decode', 'ScorerError',
-           'ConstFst', 'read_const_fst', 'fst_paths', 'check_trie_fst', 'find_trie', 'read_trie', 'Scorer',
-           'read_vocabulary', 'arpa_vocabulary', 'check_vocabulary', 'check_scorer_digest', 'load_scorer', 'as_scorer',
-           'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig', 'config_from_params', 'log_softmax',
-           'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder',
-           'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm', 'KenLMNotFoundError',
-           'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm', 'main_build_lm']
+           'KENLM_PROGRAMS', 'ScorerError', 'ConstFst', 'read_const_fst', 'fst_paths', 'check_trie_fst', 'find_trie',
+           'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary', 'check_vocabulary', 'check_scorer_digest',
+           'load_scorer', 'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig',
+           'config_from_params', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder',
+           'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm',
+           'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm', 'main_build_lm']
 
 # %% ../nbs/14_decode.ipynb #5e4060c5
 import argparse, collections, concurrent.futures, gzip, hashlib, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
@@ -26,61 +25,8 @@ from flashlight.lib.text.decoder.kenlm import KenLM
 from flashlight.lib.text.dictionary import Dictionary
 from .core import data_path, atomic_write
 from .text import Alphabet, UTF8Alphabet, as_alphabet, load_alphabet
+from .metrics import DecodeError, _check_logits, collapse_ctc, greedy_decode, log_softmax, synthetic_logits
 
-
-# %% ../nbs/14_decode.ipynb #1a7cd667
-def synthetic_logits(text:str,              # transcript to spell
-                     alphabet,              # `Alphabet` or `UTF8Alphabet`
-                     confusion:float=0.1,   # chance that a wrong letter wins a label's frame
-                     peak:float=8.0,        # logit margin of the spoken class over the rest
-                     seed:int=0,
-                    )->np.ndarray:          # (time, alphabet.size + 1) float32 logits, blank last
-    "Peaky CTC logits spelling `text`, with random confusions: a stand-in for a model's output."
-    alphabet = as_alphabet(alphabet)
-    rng, blank, ids = np.random.default_rng(seed), alphabet.size, alphabet.encode(text)
-    frames = []
-    for i in ids: frames += [i] * int(rng.integers(1, 3)) + [blank] * int(rng.integers(1, 4))
-    frames = [blank] * 3 + frames + [blank] * 3
-    logits = rng.normal(0.0, 1.0, (len(frames), alphabet.size + 1)).astype(np.float32)
-    logits[np.arange(len(frames)), frames] += peak
-    for t, c in enumerate(frames):
-        if c != blank and rng.random() < confusion:
-            logits[t, rng.integers(0, alphabet.size)] += peak + 1.0   # a wrong label beats the right one
-    return logits
-
-# %% ../nbs/14_decode.ipynb #f30241cd
-class DecodeError(ValueError):
-    "Logits, a scorer or decoder settings that do not fit together."
-
-def _check_logits(logits, alphabet) -> np.ndarray:
-    "`logits` as a (time, classes) array whose class count is the alphabet's size + 1 (the blank)."
-    logits = np.asarray(logits)
-    if logits.ndim != 2:
-        raise DecodeError(f"logits must be (time, classes), got shape {logits.shape}; decode one utterance at a time")
-    if logits.shape[1] != alphabet.size + 1:
-        raise DecodeError(f"logits have {logits.shape[1]} classes but the alphabet has {alphabet.size} labels + 1 blank; "
-                          "use the alphabet the model was trained with (or --bytes_output_mode for UTF-8 models)")
-    return logits
-
-# %% ../nbs/14_decode.ipynb #f226b002
-def collapse_ctc(best:np.ndarray, # (time,) int class per frame
-                 blank:int,       # index of the CTC blank (the last class)
-                )->list[int]:     # label ids, repeats merged, blanks dropped
-    "CTC's many-to-one map: merge runs of the same class, then drop blanks."
-    best = np.asarray(best)
-    if best.size == 0: return []
-    keep = np.ones(len(best), bool)
-    keep[1:] = best[1:] != best[:-1]
-    return best[keep & (best != blank)].tolist()
-
-# %% ../nbs/14_decode.ipynb #141f55a1
-def greedy_decode(logits:np.ndarray, # (time, n_classes) scores (logits, log-probs or probs), blank last
-                  alphabet,          # `Alphabet` or `UTF8Alphabet` of the model
-                 )->str:
-    "Best class per frame, repeats merged, blanks dropped, labels joined into text."
-    alphabet = as_alphabet(alphabet)
-    logits = _check_logits(logits, alphabet)
-    return alphabet.decode(collapse_ctc(logits.argmax(-1), blank=logits.shape[1] - 1))
 
 # %% ../nbs/14_decode.ipynb #7b8c4931
 TRIE_MAGIC = b"EIRT"           # the int 'TRIE' (0x54524945) as DeepSpeech writes it, little-endian
@@ -492,11 +438,6 @@ def config_from_params(params: dict # flat flag values holding every name in DEC
 # %% ../nbs/14_decode.ipynb #b947d0a5
 NEVER = -1e10   # log-probability of a label the cutoff removes (finite: flashlight adds scores)
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:   # (time, classes) -> float32 log-probabilities
-    "Log-probabilities of logits, per frame."
-    shifted = np.asarray(logits, np.float32)
-    shifted = shifted - shifted.max(-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
 
 def apply_cutoff(logp: np.ndarray, cutoff_prob: float, token_min_logp: float = -math.inf) -> np.ndarray:
     "Mask the labels of each frame outside its smallest set of probability >= `cutoff_prob` or below `token_min_logp`."
@@ -757,7 +698,7 @@ def optimize_lm(logits_list,           # per utterance (time_i, classes) logits,
     "Search (alpha, beta) minimising corpus WER (CER in bytes mode) on logits decoded with `scorer`."
     alphabet, scorer = as_alphabet(alphabet), as_scorer(scorer, alphabet)
     import optuna
-    from deepspeech_nb.evaluate import corpus_wer, corpus_cer
+    from deepspeech_nb.metrics import corpus_wer, corpus_cer
     if not len(references): raise DecodeError("lm-optimize needs at least one dev sample")
     metric = corpus_cer if alphabet.is_bytes else corpus_wer
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -15,7 +15,7 @@ __all__ = ['FLOAT32_MAX', 'METADATA_NAME', 'METADATA_VERSION', 'DS_GRAPH_VERSION
            'add_constant_output', 'client_flatbuffer', 'run_client_tflite', 'client_probe', 'check_client_outputs',
            'write_client_tflite', 'strip_default_attrs', 'client_graph_def', 'memmapped_package', 'run_client_graph',
            'write_client_exports', 'calibration_steps', 'to_full_integer_tflite', 'export_model', 'write_tflite',
-           'write_full_integer_tflite', 'load_for_export', 'resident_mb_after_load', 'main_export']
+           'write_full_integer_tflite', 'load_for_export', 'resident_mb_after_load']
 
 # %% ../nbs/15_export.ipynb #5de31573
 import contextlib, dataclasses, datetime, io, json, os, shutil, struct, sys, warnings, zipfile
@@ -737,26 +737,3 @@ def resident_mb_after_load(model_path, # a .tflite file
             "print((rss() - before) / 1e6)")
     res = subprocess.run([sys.executable, "-c", code, str(model_path), mode], capture_output=True, text=True, check=True)
     return {"file_mb": Path(model_path).stat().st_size / 1e6, "loaded_mb": float(res.stdout.split()[-1])}
-
-# %% ../nbs/15_export.ipynb #de02845f
-def main_export(argv: list[str]) -> int:
-    "`deepspeech-nb export`: export the checkpoint in --checkpoint_dir into --export_dir."
-    from deepspeech_nb.flags import check_explicit_flags, parse_flags, resolve_params
-    if any(a in ("-h", "--help", "--helpfull") for a in argv):
-        print(main_export.__doc__ + "\n\nflags: --checkpoint_dir, --export_dir, --export_tflite, --export_quantize, --export_full_integer, --calibration_files, "
-              "--calibration_steps, --export_deepspeech_client, "
-              "--n_steps, --export_zip, --scorer_path, --export_file_name, --export_beam_width, --remove_export, "
-              "--export_author_id, --export_model_name, --export_model_version, --export_contact_info, "
-              "--export_license, --export_language, --export_description"); return 0
-    try:
-        parsed = parse_flags(argv)
-        params = resolve_params(parsed)
-        check_explicit_flags(parsed, params["checkpoint_dir"])   # --n_hidden etc. only if they fit the checkpoint
-        cfg = config_from_params(params)
-        if cfg is None: raise ExportError("--export_dir is required")
-        files = export_model(params["checkpoint_dir"], cfg)
-    except ValueError as e:
-        print(f"deepspeech-nb export: {e}", file=sys.stderr); return 2
-    for name, path in files.items(): print(f"{name}: {path}")
-    print(PBMM_NOTE)
-    return 0

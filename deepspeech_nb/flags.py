@@ -8,17 +8,22 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/flags.html.md"""
 # %% auto #0
 __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPOINT_FLAGS', 'EXPORT_FLAGS', 'DECODER_FLAGS',
            'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'FLAG_RANGES', 'ESSENTIAL_GROUPS',
-           'CONFIG_MODULES', 'CONFIG_FUNCTIONS', 'GEOMETRY_FLAGS', 'RECIPES', 'new_flag_values', 'default_params',
-           'FlagsError', 'Params', 'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv',
-           'RunConfig', 'xdg_data_home', 'resolve_params', 'module_config', 'source_dir', 'run_kind', 'stored_geometry',
+           'CONFIG_BUILDERS', 'GEOMETRY_FLAGS', 'RECIPES', 'new_flag_values', 'default_params', 'FlagsError', 'Params',
+           'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv', 'xdg_data_home',
+           'resolve_params', 'train_config', 'checkpoint_config', 'source_dir', 'run_kind', 'stored_geometry',
            'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags', 'apply_recipe',
            'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
 
 # %% ../nbs/19_flags.ipynb #5a6f4914
-import dataclasses, importlib, os, sys
+import dataclasses, os, sys
 from pathlib import Path
 from typing import Any
 from absl import flags as absl_flags
+from . import augment, decode, export, pipeline
+from .features import FeatureConfig
+from .model import ModelConfig
+from .train import BEST_METRICS, LR_SCHEDULES, CheckpointConfig, RunConfig, TrainConfig
+from .transfer import checkpoint_geometry, run_alphabet
 
 # %% ../nbs/19_flags.ipynb #77e89849
 DATA_FLAGS = [
@@ -295,26 +300,6 @@ def params_to_argv(params: dict) -> list[str]:
         else: argv.append(f"--{name}={value}")
     return argv
 
-# %% ../nbs/19_flags.ipynb #75ec1877
-@dataclasses.dataclass(frozen=True)
-class RunConfig:
-    "Everything one training run needs, one frozen configuration per module."
-    params: dict          # the flat flag values it was built from (for the run record)
-    alphabet: Any = None  # text.Alphabet or UTF8Alphabet of the output layer
-    data: Any = None      # pipeline.DataConfig: files, batch sizes, limits, cache, shuffling
-    features: Any = None  # features.FeatureConfig
-    model: Any = None     # model.ModelConfig
-    train: Any = None     # train.TrainConfig: optimiser, epochs, early stop, plateau, reporting
-    checkpoint: Any = None  # checkpoints.CheckpointConfig
-    augment: Any = None   # augment.AugmentConfig (None: no augmentation)
-    export: Any = None    # export.ExportConfig (None: no export)
-    decode: Any = None    # decode.DecodeConfig (beam search / scorer for test)
-    explicit: frozenset = frozenset()  # flags the user gave (command line or keyword); only these can contradict a checkpoint
-
-    def replace(self, **changes) -> "RunConfig":
-        "A copy with some parts replaced (`cfg.replace(train=...)`)."
-        return dataclasses.replace(self, **changes)
-
 # %% ../nbs/19_flags.ipynb #6032bd15
 def xdg_data_home() -> Path:
     "`$XDG_DATA_HOME`, or `~/.local/share` as the XDG Base Directory spec says."
@@ -336,18 +321,36 @@ def resolve_params(params: dict) -> dict:
     return p
 
 # %% ../nbs/19_flags.ipynb #ad08be89
-CONFIG_MODULES = {"data": "pipeline", "train": "train", "checkpoint": "train", "augment": "augment",
-                  "export": "export", "decode": "decode"}
-CONFIG_FUNCTIONS = {"checkpoint": "checkpoint_config_from_params"}  # where the module's function has another name
+def _pick(cls, params: dict):
+    "Build dataclass `cls` from the entries of `params` named like its fields."
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in params.items() if k in names})
 
-def module_config(module: str, params: dict, function: str = "config_from_params"):
-    "`deepspeech_nb.<module>.<function>(params)`, or None when that module or function does not exist."
-    try: mod = importlib.import_module(f"deepspeech_nb.{module}")
-    except ModuleNotFoundError as e:
-        if e.name != f"deepspeech_nb.{module}": raise
-        return None
-    make = getattr(mod, function, None)
-    return make(params) if make else None
+def train_config(params: dict) -> TrainConfig:
+    "The `TrainConfig` of DeepSpeech-style flag values."
+    if params.get("best_metric", "loss") not in BEST_METRICS:
+        raise FlagsError(f"--best_metric {params['best_metric']}: use {', '.join(BEST_METRICS)}")
+    if params.get("lr_schedule", "constant") not in LR_SCHEDULES:
+        raise FlagsError(f"--lr_schedule {params['lr_schedule']}: use {', '.join(LR_SCHEDULES)}")
+    return _pick(TrainConfig, params)
+
+def checkpoint_config(params: dict) -> CheckpointConfig:
+    "The `CheckpointConfig` of (resolved) flag values."
+    if params["load_train"] not in ("auto", "last", "best", "init"):
+        raise FlagsError(f"--load_train {params['load_train']}: use auto, last, best or init")
+    if params["load_evaluate"] not in ("auto", "last", "best"):
+        raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
+    if params.get("average_from", "last") not in ("last", "best"):
+        raise FlagsError(f"--average_from {params['average_from']}: use last or best")
+    freeze, drop = params.get("freeze_source_layers", 0), params.get("drop_source_layers", 0)
+    if freeze < 0 or (freeze and not drop):
+        raise FlagsError(f"--freeze_source_layers {freeze}: pass a number of epochs >= 0, together with "
+                         f"--drop_source_layers (it freezes the layers a transfer keeps)")
+    return _pick(CheckpointConfig, params)
+
+CONFIG_BUILDERS = {"data": pipeline.config_from_params, "train": train_config, "checkpoint": checkpoint_config,
+                   "augment": augment.config_from_params, "export": export.config_from_params,
+                   "decode": decode.config_from_params}   # RunConfig field -> builder from resolved params
 
 # %% ../nbs/19_flags.ipynb #f37f51cc
 GEOMETRY_FLAGS = {"n_hidden": "model", "layer_norm": "model", "audio_sample_rate": "features",
@@ -368,7 +371,6 @@ def run_kind(p: dict) -> str:
 def stored_geometry(p: dict) -> dict:
     "The record of the checkpoint the run uses ({} for a fresh start): `transfer.checkpoint_geometry`."
     if p["train_files"] and p["load_train"] == "init": return {}
-    from deepspeech_nb.transfer import checkpoint_geometry
     return checkpoint_geometry(source_dir(p)) or {}
 
 # %% ../nbs/19_flags.ipynb #642e47a8
@@ -437,18 +439,15 @@ def _continued_dir(p: dict) -> str:
 
 def alphabet_from_params(p: dict):
     "The run's alphabet (see above)."
-    from deepspeech_nb.transfer import run_alphabet
     return run_alphabet(source_dir(p), p["alphabet_config_path"], p["bytes_output_mode"])
 
 def features_from_params(p: dict):
     "The `FeatureConfig` of the flags."
-    from deepspeech_nb.features import FeatureConfig
     return FeatureConfig(audio_sample_rate=p["audio_sample_rate"], feature_win_len=p["feature_win_len"],
                          feature_win_step=p["feature_win_step"])
 
 def model_from_params(p: dict, features, alphabet):
     "The `ModelConfig` of the flags, its input from `features`, its output sized for `alphabet`."
-    from deepspeech_nb.model import ModelConfig
     names = ("n_hidden", "relu_clip", "dropout_rate", "dropout_rate2", "dropout_rate3", "dropout_rate4",
              "dropout_rate5", "dropout_rate6", "layer_norm")
     return ModelConfig.from_features(features, n_classes=alphabet.size + 1, **{n: p[n] for n in names})
@@ -463,7 +462,6 @@ def configs_from_params(params: dict,            # flag values: `parse_flags`' `
     p = checkpoint_params(apply_recipe(p, explicit), explicit, record)
     features, alphabet = features_from_params(p), alphabet_from_params(p)
     check_alphabet(p, explicit, alphabet, record)
-    parts = {field: module_config(mod, p, CONFIG_FUNCTIONS.get(field, "config_from_params"))
-             for field, mod in CONFIG_MODULES.items()}
+    parts = {field: build(p) for field, build in CONFIG_BUILDERS.items()}
     return RunConfig(params=p, explicit=explicit, alphabet=alphabet, features=features,
                      model=model_from_params(p, features, alphabet), **parts)

@@ -7,16 +7,16 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/importers.html.md"""
 # %% auto #0
 __all__ = ['DROP_REASONS', 'FRAME_SAMPLES', 'CV_FIRST', 'AUDIO_SUFFIXES', 'PATH_COLUMNS', 'TEXT_COLUMNS', 'ASTERISK_SOUNDS',
            'ASTERISK_DOCS', 'ASTERISK_LETTERS', 'ASTERISK_RESERVED', 'ldc93s1_transcript', 'import_ldc93s1',
-           'main_import_ldc93s1', 'ImportConfig', 'LabelCleaner', 'Candidate', 'Drop', 'convert_clip', 'process_map',
-           'duration_check', 'ImportReport', 'import_samples', 'CorpusError', 'read_listing', 'cv_candidates',
-           'import_cv2', 'main_import_cv2', 'extract_archive', 'librispeech_candidates', 'import_librivox',
-           'main_import_librivox', 'sidecar_candidates', 'listing_candidates', 'split_by_sentence', 'import_folder',
-           'main_import_folder', 'asterisk_pack_paths', 'prompt_label', 'prompt_problem', 'read_prompts',
-           'asterisk_candidates', 'write_language_files', 'write_pack_licence', 'import_asterisk_prompts',
-           'main_import_asterisk_prompts']
+           'main_import_ldc93s1', 'ImportConfig', 'LabelCleaner', 'Candidate', 'Drop', 'convert_clip', 'duration_check',
+           'ImportReport', 'import_samples', 'CorpusError', 'read_listing', 'cv_candidates', 'import_cv2',
+           'main_import_cv2', 'extract_archive', 'librispeech_candidates', 'import_librivox', 'main_import_librivox',
+           'sidecar_candidates', 'listing_candidates', 'split_by_sentence', 'import_folder', 'main_import_folder',
+           'asterisk_pack_paths', 'prompt_label', 'prompt_problem', 'read_prompts', 'asterisk_candidates',
+           'write_language_files', 'write_pack_licence', 'import_asterisk_prompts', 'main_import_asterisk_prompts',
+           'make_tiny_corpus']
 
 # %% ../nbs/05_importers.ipynb #d1547f89
-import argparse, csv, os, re, shutil, sys, tarfile, unicodedata
+import argparse, csv, json, os, re, shutil, sys, tarfile, unicodedata
 import multiprocessing as mp
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +28,8 @@ import numpy as np, soundfile as sf
 from tqdm.auto import tqdm
 
 # %% ../nbs/05_importers.ipynb #d0535d98
-from .core import data_path
+from .core import data_path, process_map
+from .synth import SPLITS, SynthConfig, SynthError, available_voices, synth_corpus
 from .audio import SAMPLE_RATE, AudioError, load_audio, write_wav, wav_is_complete
 from .text import Alphabet, AlphabetError, get_validate_label
 from .samples import write_csv
@@ -128,27 +129,6 @@ def convert_clip(job:tuple[str, str], # (source audio path, destination wav path
         return f"unreadable audio:{src} is corrupt or not audio; re-download or delete it ({e})", 0, 0, False
     write_wav(dst, audio, SAMPLE_RATE)
     return "ok", len(audio), os.path.getsize(dst), True
-
-# %% ../nbs/05_importers.ipynb #251ee9bd
-def process_map(func, # a module-level function of one argument
-                items:list,
-                jobs:int | None=None, # worker processes (None: all cores; 1: in this process)
-                desc:str="", # progress bar label
-                progress:bool=True,
-               ) -> list:
-    "`[func(x) for x in items]` computed by worker processes (`core.WorkerPool`), in order, with progress."
-    from deepspeech_nb.core import WorkerPool, progress_bar
-    items, out = list(items), []
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(items)))
-    if getattr(func, "__module__", None) == "__main__": jobs = 1  # a notebook's or script's function: workers cannot import it
-    with progress_bar(total=len(items), desc=desc, unit="clip", disable=not progress or not items, file=sys.stderr) as bar:
-        if jobs == 1:
-            for x in items: out.append(func(x)); bar.update()
-            return out
-        with WorkerPool(jobs) as ex:
-            for r in ex.map(func, items, chunksize=max(1, min(64, len(items) // (jobs * 8)))):
-                out.append(r); bar.update()
-    return out
 
 # %% ../nbs/05_importers.ipynb #d10ec8f6
 FRAME_SAMPLES = 320  # one 20 ms feature step at 16 kHz: CTC emits at most one label per step
@@ -671,3 +651,20 @@ def main_import_asterisk_prompts(argv:list[str]) -> int:
     status = _run(p, import_asterisk_prompts, a.language, a.dir, cfg, a.seed, a.dev_fraction, a.test_fraction, a.sounds_dir, a.transcripts)
     if status == 0: print("note: the pack is 8 kHz telephone audio, resampled to 16 kHz (nothing above 4 kHz); licence in LICENSE, README.md")
     return status
+
+# %% ../nbs/05_importers.ipynb #4a7d01c9
+def make_tiny_corpus(out_dir, # folder for the corpus (created; reused when it already holds this corpus)
+                     n:int=20, # clips in train + dev + test
+                     seed:int=0,
+                    ) -> dict[str, Path]: # "train", "dev", "test" -> DeepSpeech CSV
+    "A small synthetic speech corpus imported to 16 kHz wav + CSVs: synth-corpus and import-cv2 in one cached call."
+    out_dir = Path(out_dir).absolute(); marker = out_dir / ".tiny_corpus.json"
+    csvs = {split: out_dir / "clips" / f"{split}.csv" for split in SPLITS}
+    want = {"n": n, "seed": seed}
+    if marker.exists() and json.loads(marker.read_text()) == want and all(p.exists() for p in csvs.values()): return csvs
+    espeak = tuple(v for v in available_voices() if v[0] == "espeak-ng")
+    if not espeak: raise SynthError("make_tiny_corpus needs espeak-ng: apt-get install espeak-ng")
+    synth_corpus(out_dir, SynthConfig(n=n, seed=seed, voices=espeak), progress=False)
+    import_cv2(out_dir, ImportConfig(filter_alphabet=str(data_path("deepspeech", "alphabet.txt"))), progress=False)
+    marker.write_text(json.dumps(want))
+    return csvs

@@ -8,13 +8,14 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/samples.html.md"""
 __all__ = ['CSV_COLUMNS', 'SDB_MAGIC', 'BIG_INT', 'INT', 'AUDIO_TYPES', 'MIME_TEXT', 'Sample', 'CollectionError', 'CSVSource',
            'size_durations', 'sdb_schema', 'SDBSource', 'shard_name', 'shard_paths', 'Collection', 'open_collection',
            'as_collection', 'check_transcripts', 'encode_audio', 'SDBWriter', 'write_csv', 'CSVWriter', 'TarWriter',
-           'open_writer', 'ShardedSDBWriter', 'convert', 'main_data_set_tool']
+           'open_writer', 'ShardedSDBWriter', 'convert']
 
 # %% ../nbs/03_samples.ipynb #42c3a095
 import argparse, csv, glob, io, json, os, struct, sys, tarfile, tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 import numpy as np
 from .core import AtomicFile
 from .audio import (SAMPLE_RATE, OPUS_RATES, AudioError, audio_duration, read_audio,
@@ -623,29 +624,6 @@ class ShardedSDBWriter(_Writer):
     def abort(self):
         for w in self.writers: w.abort()
 
-# %% ../nbs/03_samples.ipynb #20529ad9
-def _arguments(argv: list[str]) -> argparse.Namespace:
-    "Parse data-set-tool's command line."
-    p = argparse.ArgumentParser(prog="deepspeech-nb data-set-tool",
-                                description="Convert and merge sample collections (CSV, SDB) into a CSV, SDB or tar.")
-    p.add_argument("sources", nargs="+", help="source .csv/.sdb files (comma-separated lists allowed)")
-    p.add_argument("target", help="target .sdb, .csv (+ wav folder beside it), .tar or .tar.gz")
-    p.add_argument("--audio-type", "--audio_type", "--target-audio", "--target_audio", dest="audio_type",
-                   default="opus", choices=sorted(AUDIO_TYPES), help="audio inside a target SDB (default opus)")
-    p.add_argument("--bitrate", type=int, default=None, help="Opus bitrate in bit/s (default: libopus's choice)")
-    p.add_argument("--workers", type=int, default=os.cpu_count(), help="encoding processes (default: all cores)")
-    p.add_argument("--unlabeled", action="store_true", help="samples without transcripts (noise corpora)")
-    p.add_argument("--augment", action="append", default=[], metavar="SPEC",
-                   help="sample augmentation, e.g. 'reverb[p=0.5,delay=50]' (repeatable)")
-    p.add_argument("--clock", type=float, default=0.0, help="augmentation clock, 0.0 (start of training) to 1.0")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the augmentations (per sample, so any "
-                   "number of workers gives the same output)")
-    p.add_argument("--shards", type=int, default=1, help="split a .sdb target into N files NAME-0000i-of-0000N.sdb "
-                   "(samples dealt round robin; open them all as NAME.sdb)")
-    p.add_argument("--limit", type=int, default=0, help="write only the first N samples (shortest first)")
-    p.add_argument("--buffer", default=None, help=argparse.SUPPRESS)   # DeepSpeech's write buffer: not needed
-    return p.parse_args(argv)
-
 # %% ../nbs/03_samples.ipynb #e11d9cda
 @dataclass(frozen=True)
 class _Job:
@@ -653,37 +631,17 @@ class _Job:
     collection: Collection
     audio_type: str             # "opus" or "wav": the target's speech column
     bitrate: int | None         # Opus bit/s
-    augmentations: tuple = ()   # parsed deepspeech_nb.augment augmentations
-    clock: float = 0.0          # augmentation clock
-    seed: int = 0               # augmentation randomness
+    transform: Any = None       # callable (Sample, index) -> Sample applied before encoding (e.g. augmentation), or None
 
 _WORKER: dict = {}
 def _start_worker(job: _Job): _WORKER["job"] = job
 
 def _prepare(i: int) -> tuple[bytes, str | None]:
-    "Sample `i` decoded, augmented and encoded for the target: (audio bytes, transcript)."
+    "Sample `i` decoded, transformed and encoded for the target: (audio bytes, transcript)."
     job = _WORKER["job"]
     sample = job.collection[i]
-    if job.augmentations:
-        from deepspeech_nb.augment import apply_sample_augmentations
-        rng = np.random.default_rng([job.seed, i])
-        audio = apply_sample_augmentations(sample.audio, sample.sample_rate, job.augmentations, job.clock, rng)
-        sample = Sample(audio, sample.sample_rate, sample.transcript, sample.sample_id)
+    if job.transform is not None: sample = job.transform(sample, i)
     return encode_audio(sample, job.audio_type, job.bitrate), sample.transcript
-
-# %% ../nbs/03_samples.ipynb #481b3c7d
-def _parse_augmentations(specs) -> tuple:
-    "Parsed --augment specs; graph-domain ones are reported and skipped (they run during training)."
-    if not specs: return ()
-    try: from deepspeech_nb.augment import parse_augmentations, SampleAugmentation
-    except ImportError:
-        raise CollectionError("--augment needs the augmentation module (deepspeech_nb.augment), which is not "
-                              "available in this installation") from None
-    parsed = parse_augmentations(specs)
-    skipped = [spec for spec, a in zip(specs, parsed) if not isinstance(a, SampleAugmentation)]
-    if skipped: print(f"data-set-tool: skipping {', '.join(skipped)}: they work on features during training only",
-                      file=sys.stderr)
-    return tuple(a for a in parsed if isinstance(a, SampleAugmentation))
 
 # %% ../nbs/03_samples.ipynb #3e5f889f
 def convert(sources, # .csv/.sdb path(s), as for open_collection
@@ -691,20 +649,18 @@ def convert(sources, # .csv/.sdb path(s), as for open_collection
             audio_type: str = "opus", # SDB speech column: "opus" or "wav" (CSV and tar always hold wav)
             bitrate: int | None = None, # Opus bit/s (None: libopus's default)
             labeled: bool = True, # False: write audio only
-            augment=(), # --augment specs applied to every sample
+            transform=None, # picklable callable (Sample, index) -> Sample applied to every sample, e.g. augmentation
             workers: int = 1, # processes decoding and encoding
             limit: int = 0, # only the first `limit` samples (shortest first)
-            clock: float = 0.0, seed: int = 0, # augmentation clock and seed
             shards: int = 1, # SDB files to deal the samples into (NAME-00000-of-0000N.sdb ...)
             progress: bool = True # show progress (a bar on a terminal, lines in a log)
            ) -> int:
     "Write the samples of `sources`, sorted by duration, into `target`; returns the number written."
     from deepspeech_nb.core import WorkerPool, progress_bar
     collection, pool = open_collection(sources, labeled=labeled, limit=limit), None
-    augmentations = _parse_augmentations(list(augment))
     try:
         with open_writer(target, audio_type, bitrate, labeled, shards) as writer:
-            job = _Job(collection, writer.audio_type, bitrate, augmentations, clock, seed)
+            job = _Job(collection, writer.audio_type, bitrate, transform)
             _start_worker(job)
             if workers > 1: pool = WorkerPool(workers, _start_worker, (job,))
             indices = range(len(collection))
@@ -715,25 +671,3 @@ def convert(sources, # .csv/.sdb path(s), as for open_collection
             return len(writer)
     finally:
         if pool: pool.close()
-
-# %% ../nbs/03_samples.ipynb #986e100b
-def _user_errors() -> tuple:
-    "Exception types that are the user's input problem (printed as one line, not a traceback)."
-    errors = [CollectionError, AudioError]
-    try: from deepspeech_nb.augment import AugmentationError; errors.append(AugmentationError)
-    except ImportError: pass
-    return tuple(errors)
-
-def main_data_set_tool(argv: list[str]) -> int:
-    "`deepspeech-nb data-set-tool SOURCES... TARGET`: convert and merge sample collections."
-    args = _arguments(argv)
-    try:
-        n = convert(args.sources, args.target, args.audio_type, args.bitrate, not args.unlabeled, args.augment,
-                    max(1, args.workers or 1), args.limit, args.clock, args.seed, args.shards)
-    except _user_errors() as e:
-        print(f"deepspeech-nb data-set-tool: error: {e}", file=sys.stderr); return 1
-    except OSError as e:   # disk full, permissions: the target is written atomically, an earlier one stays as it was
-        print(f"deepspeech-nb data-set-tool: error: {e.filename or args.target}: {e.strerror or e}; free disk space "
-              "there or choose another target, then run the same command again", file=sys.stderr); return 1
-    print(f"wrote {n} samples to {args.target}", file=sys.stderr)
-    return 0

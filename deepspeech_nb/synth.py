@@ -8,7 +8,7 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/synth.html.md"""
 __all__ = ['SENTENCE_FILES', 'ESPEAK_ACCENTS', 'ESPEAK_VARIANTS', 'FLITE_VOICES', 'FESTIVAL_VOICE_DIR', 'FESTIVAL_SPEAKERS',
            'AGES', 'SYNTH_SAMPLE_RATE', 'SPLITS', 'TSV_COLUMNS', 'load_sentences', 'Speaker', 'festival_voices',
            'available_voices', 'parse_voice', 'make_speakers', 'SynthError', 'speak', 'roomify', 'write_mp3',
-           'SynthConfig', 'plan_corpus', 'write_tsv', 'synth_corpus', 'make_tiny_corpus', 'main_synth_corpus']
+           'SynthConfig', 'plan_corpus', 'write_tsv', 'synth_corpus', 'main_synth_corpus']
 
 # %% ../nbs/04_synth.ipynb #81fc7544
 import argparse, csv, hashlib, io, json, math, os, shutil, subprocess, sys, tempfile
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np, soundfile as sf
 
 # %% ../nbs/04_synth.ipynb #a8dc00dc
-from .core import data_path
+from .core import data_path, process_map
 
 # %% ../nbs/04_synth.ipynb #4eda4666
 SENTENCE_FILES = ("proverbs.txt", "rhymes.txt", "composed.txt")  # in deepspeech_nb/data/synth/, see its README.md
@@ -251,7 +251,6 @@ def synth_corpus(out_dir, # folder to create: OUT/{train,dev,test,validated}.tsv
                 ) -> dict[str, Path]: # split -> TSV path
     "Make (or complete) a Common-Voice-shaped synthetic corpus in `out_dir`; idempotent."
     out_dir = Path(out_dir).absolute(); clips = out_dir / "clips"; clips.mkdir(parents=True, exist_ok=True)
-    from deepspeech_nb.importers import process_map
     plan = plan_corpus(cfg, load_sentences())
     todo = [(r["speaker"], r["sentence"], clips / r["path"]) for r in plan]
     missing = sum(not p.exists() for *_, p in todo)
@@ -260,24 +259,6 @@ def synth_corpus(out_dir, # folder to create: OUT/{train,dev,test,validated}.tsv
     for split in SPLITS: write_tsv(tsvs[split], [r for r in plan if r["split"] == split])
     write_tsv(tsvs["validated"], plan)
     return tsvs
-
-# %% ../nbs/04_synth.ipynb #4a7d01c9
-def make_tiny_corpus(out_dir, # folder for the corpus (created; reused when it already holds this corpus)
-                     n:int=20, # clips in train + dev + test
-                     seed:int=0,
-                    ) -> dict[str, Path]: # "train", "dev", "test" -> DeepSpeech CSV
-    "A small synthetic speech corpus imported to 16 kHz wav + CSVs: synth-corpus and import-cv2 in one cached call."
-    from deepspeech_nb.importers import ImportConfig, import_cv2
-    out_dir = Path(out_dir).absolute(); marker = out_dir / ".tiny_corpus.json"
-    csvs = {split: out_dir / "clips" / f"{split}.csv" for split in SPLITS}
-    want = {"n": n, "seed": seed}
-    if marker.exists() and json.loads(marker.read_text()) == want and all(p.exists() for p in csvs.values()): return csvs
-    espeak = tuple(v for v in available_voices() if v[0] == "espeak-ng")
-    if not espeak: raise SynthError("make_tiny_corpus needs espeak-ng: apt-get install espeak-ng")
-    synth_corpus(out_dir, SynthConfig(n=n, seed=seed, voices=espeak), progress=False)
-    import_cv2(out_dir, ImportConfig(filter_alphabet=str(data_path("deepspeech", "alphabet.txt"))), progress=False)
-    marker.write_text(json.dumps(want))
-    return csvs
 
 # %% ../nbs/04_synth.ipynb #bf1804ee
 def main_synth_corpus(argv:list[str]) -> int:

@@ -7,20 +7,18 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/train.html.md"""
 
 # %% auto #0
 __all__ = ['BEST_METRICS', 'LR_SCHEDULES', 'PORT_BASE', 'CLUSTER_ERRORS', 'ONE_CYCLE_START', 'ONE_CYCLE_END', 'ONE_CYCLE_WARMUP',
-           'FLOAT32_BYTES', 'ADAM_COPIES', 'TrainConfig', 'CheckpointConfig', 'config_from_params',
-           'checkpoint_config_from_params', 'configure_tensorflow', 'cluster_workers', 'make_strategy', 'is_chief',
-           'slurm_tasks', 'node_gpus', 'slurm_resolver', 'cluster_resolver_from_env', 'lost_worker_message',
-           'sparse_labels', 'ctc_min_frames', 'ctc_losses', 'make_optimizer', 'build_training_model',
-           'set_learning_rate', 'get_learning_rate', 'learning_rate_factor', 'scheduled', 'step_learning_rate',
-           'apply_if', 'make_train_step', 'batch_signature', 'make_eval_step', 'step_args', 'EvalResult',
-           'split_logits', 'evaluate_split', 'EpochDecision', 'best_by_metric', 'after_validation',
-           'restore_for_training', 'new_training_data', 'plan_epochs', 'best_to_keep', 'Saver', 'scalar_summary',
-           'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext',
-           'check_largest_batch', 'freeze_for_epoch', 'check_writable', 'sample_rate_warnings', 'preflight',
-           'parameter_count', 'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry',
-           'fit', 'out_of_time', 'finish_epoch', 'reduce_learning_rate', 'format_epoch', 'test_report', 'test_decoder',
-           'test', 'average_checkpoints', 'one_shot_infer', 'records_test', 'train', 'train_from_params',
-           'os_error_line', 'main_train']
+           'FLOAT32_BYTES', 'ADAM_COPIES', 'TrainConfig', 'CheckpointConfig', 'RunConfig', 'configure_tensorflow',
+           'cluster_workers', 'make_strategy', 'is_chief', 'slurm_tasks', 'node_gpus', 'slurm_resolver',
+           'cluster_resolver_from_env', 'lost_worker_message', 'sparse_labels', 'ctc_min_frames', 'ctc_losses',
+           'make_optimizer', 'build_training_model', 'set_learning_rate', 'get_learning_rate', 'learning_rate_factor',
+           'scheduled', 'step_learning_rate', 'apply_if', 'make_train_step', 'batch_signature', 'make_eval_step',
+           'step_args', 'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision', 'best_by_metric',
+           'after_validation', 'restore_for_training', 'new_training_data', 'plan_epochs', 'best_to_keep', 'Saver',
+           'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch',
+           'TrainContext', 'check_largest_batch', 'freeze_for_epoch', 'check_writable', 'sample_rate_warnings',
+           'preflight', 'parameter_count', 'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data',
+           'epoch_entry', 'fit', 'out_of_time', 'finish_epoch', 'reduce_learning_rate', 'format_epoch',
+           'average_checkpoints']
 
 # %% ../nbs/13_train.ipynb #8f71cf26
 import dataclasses, json, math, os, shutil, subprocess, sys, time
@@ -30,14 +28,14 @@ import numpy as np
 # %% ../nbs/13_train.ipynb #64260f12
 import tensorflow as tf
 import keras
+from typing import Any
 from . import checkpoints as ckpt
 from .core import environment, atomic_write
-from .decode import collapse_ctc, make_decoder
-from .evaluate import wer, cer, corpus_wer, corpus_cer, report, format_report, write_test_output
-from .flags import RunConfig, configs_from_params, parse_flags, help_text, FlagsError
-from .model import build_model, use_fast_lstm
+from .features import FeatureConfig
+from .metrics import collapse_ctc, wer, cer, corpus_wer, corpus_cer
+from .model import ModelConfig, build_model, use_fast_lstm
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
-                                    auto_workers, FeatureCache, fill_cache, cache_key, DataError)
+                                    auto_workers, FeatureCache, fill_cache, cache_key, DataError, DataConfig, SplitConfig)
 
 # %% ../nbs/13_train.ipynb #697a8530
 @dataclasses.dataclass(frozen=True)
@@ -95,32 +93,26 @@ class CheckpointConfig:
 BEST_METRICS = ("loss", "wer", "cer")                 # `EvalResult` fields --best_metric may name
 LR_SCHEDULES = ("constant", "cosine", "one_cycle")    # --lr_schedule
 
-def _pick(cls, params: dict):
-    "Build dataclass `cls` from the entries of `params` named like its fields."
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in params.items() if k in names})
 
-def config_from_params(params: dict) -> TrainConfig:
-    "The `TrainConfig` of DeepSpeech-style flag values."
-    if params.get("best_metric", "loss") not in BEST_METRICS:
-        raise FlagsError(f"--best_metric {params['best_metric']}: use {', '.join(BEST_METRICS)}")
-    if params.get("lr_schedule", "constant") not in LR_SCHEDULES:
-        raise FlagsError(f"--lr_schedule {params['lr_schedule']}: use {', '.join(LR_SCHEDULES)}")
-    return _pick(TrainConfig, params)
+# %% ../nbs/13_train.ipynb #75ec1877
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    "Everything one training run needs, one frozen configuration per module."
+    params: dict = dataclasses.field(default_factory=dict)  # flag values it was built from (run record); {} by hand
+    alphabet: Any = None  # text.Alphabet or UTF8Alphabet of the output layer
+    data: DataConfig = DataConfig()  # pipeline.DataConfig: files, batch sizes, limits, cache, shuffling
+    features: Any = None  # features.FeatureConfig
+    model: Any = None     # model.ModelConfig
+    train: TrainConfig = TrainConfig()  #: optimiser, epochs, early stop, plateau, reporting
+    checkpoint: Any = None  # checkpoints.CheckpointConfig
+    augment: Any = None   # augment.AugmentConfig (None: no augmentation)
+    export: Any = None    # export.ExportConfig (None: no export): used by the commands lesson
+    decode: Any = None    # decode.DecoderConfig (beam search / scorer for test): used by the commands lesson
+    explicit: frozenset = frozenset()  # flags the user gave (command line or keyword); only these can contradict a checkpoint
 
-def checkpoint_config_from_params(params: dict) -> CheckpointConfig:
-    "The `CheckpointConfig` of (resolved) flag values."
-    if params["load_train"] not in ("auto", "last", "best", "init"):
-        raise FlagsError(f"--load_train {params['load_train']}: use auto, last, best or init")
-    if params["load_evaluate"] not in ("auto", "last", "best"):
-        raise FlagsError(f"--load_evaluate {params['load_evaluate']}: use auto, last or best")
-    if params.get("average_from", "last") not in ("last", "best"):
-        raise FlagsError(f"--average_from {params['average_from']}: use last or best")
-    freeze, drop = params.get("freeze_source_layers", 0), params.get("drop_source_layers", 0)
-    if freeze < 0 or (freeze and not drop):
-        raise FlagsError(f"--freeze_source_layers {freeze}: pass a number of epochs >= 0, together with "
-                         f"--drop_source_layers (it freezes the layers a transfer keeps)")
-    return _pick(CheckpointConfig, params)
+    def replace(self, **changes) -> "RunConfig":
+        "A copy with some parts replaced (`cfg.replace(train=...)`)."
+        return dataclasses.replace(self, **changes)
 
 # %% ../nbs/13_train.ipynb #a922b343
 def configure_tensorflow(cfg: TrainConfig, log=print) -> None:
@@ -427,7 +419,7 @@ def _file_set(files: str) -> frozenset: return frozenset(str(Path(f).resolve()) 
 def new_training_data(cfg: RunConfig) -> bool:
     "Whether `--train_files` differ from those recorded with the checkpoint in the save folder."
     recorded = ((ckpt.read_checkpoint_meta(cfg.checkpoint.save_checkpoint_dir) or {}).get("flags") or {}).get("train_files")
-    return recorded is not None and _file_set(recorded) != _file_set(cfg.params["train_files"])
+    return recorded is not None and _file_set(recorded) != _file_set(cfg.data.train.files)
 
 def _with_epochs(cfg: RunConfig, epochs: int) -> RunConfig:
     return cfg.replace(train=dataclasses.replace(cfg.train, epochs=epochs))
@@ -731,9 +723,9 @@ def _existing_ancestor(path: Path) -> Path:
 
 def _writable_folders(cfg: RunConfig) -> dict:
     "{flag: folder} of every folder this run writes into."
-    p, folders = cfg.params, {"--run_dir": cfg.train.run_dir or p["run_dir"]}
+    folders = {"--run_dir": cfg.train.run_dir or cfg.params.get("run_dir", "")}
     if cfg.data.train.files: folders["--save_checkpoint_dir"] = cfg.checkpoint.save_checkpoint_dir
-    if cfg.export is not None: folders["--export_dir"] = p["export_dir"]
+    if cfg.export is not None: folders["--export_dir"] = cfg.params.get("export_dir") or cfg.export.export_dir
     if cfg.data.feature_cache: folders["--feature_cache"] = cfg.data.feature_cache
     if cfg.train.test_output_file: folders["--test_output_file"] = str(Path(cfg.train.test_output_file).parent)
     return folders
@@ -761,12 +753,9 @@ def sample_rate_warnings(cfg: RunConfig) -> list[str]:
     return warnings
 
 def preflight(cfg: RunConfig, log=print) -> None:
-    "Check the scorer, the test collections and the output folders before anything trains."
-    from deepspeech_nb.decode import load_scorer
+    "Check the test collections and the output folders before anything trains (the commands lesson adds the scorer)."
     check_writable(cfg)
     for warning in sample_rate_warnings(cfg): log(warning)
-    if cfg.decode is not None and cfg.decode.scorer_path and (cfg.data.test.files or cfg.export is not None):
-        load_scorer(cfg.decode.scorer_path, None if cfg.alphabet.is_bytes else cfg.alphabet)
     if cfg.data.train.files and cfg.data.test.files:
         load_split("test", cfg.data.test, cfg.alphabet, cfg.features, verbose=False,
                    normalize_sample_rate=cfg.data.normalize_sample_rate)
@@ -915,31 +904,6 @@ def format_epoch(epoch, epochs, stats: EpochStats, dev, decision) -> str:
     if dev: line += f" | dev loss {dev.loss:.3f} WER {dev.wer:.3f} CER {dev.cer:.3f}" + (" (best)" if decision.new_best else "")
     return line
 
-# %% ../nbs/13_train.ipynb #534a8449
-def test_report(cfg: RunConfig, result: EvalResult):
-    "Lesson 13's report of a test result: DeepSpeech's best/median/worst text and --test_output_file JSON."
-    rows = result.rows
-    return report([r["reference"] for r in rows], [r["hypothesis"] for r in rows], [r["loss"] for r in rows],
-                  [r["sample_id"] for r in rows], cfg.data.test.files, cfg.alphabet.is_bytes)
-
-def test_decoder(cfg: RunConfig):
-    "The test step's decoder: beam search (with the scorer when --scorer_path is set), greedy for --beam_width 1."
-    return make_decoder(cfg.alphabet, cfg.decode) if cfg.decode is not None else None
-
-def test(cfg: RunConfig, directory=None, log=print) -> EvalResult:
-    "Evaluate the `--load_evaluate` checkpoint of `directory` on `--test_files`, in its own geometry; print the report."
-    from deepspeech_nb.transfer import load_model
-    loaded = load_model(directory or cfg.checkpoint.load_checkpoint_dir, cfg.checkpoint.load_evaluate, log=log)  # TF1 too
-    cfg = cfg.replace(model=loaded.model_cfg, features=loaded.feature_cfg, alphabet=loaded.alphabet or cfg.alphabet)
-    split = load_split("test", cfg.data.test, cfg.alphabet, cfg.features, normalize_sample_rate=cfg.data.normalize_sample_rate)
-    model = use_fast_lstm(loaded.model)
-    result = evaluate_split(make_eval_step(model, cfg.features.n_input), split, cfg, cfg.data.test.batch_size, "test",
-                            test_decoder(cfg))
-    log(format_report(test_report(cfg, result), cfg.train.report_count))
-    if cfg.train.test_output_file: write_test_output(test_report(cfg, result), cfg.train.test_output_file)
-    return result
-
-
 # %% ../nbs/13_train.ipynb #b1e0a015
 def average_checkpoints(directory, n: int, kind: str = "last", log=print) -> Path:  # the folder holding the mean
     "Save the mean weights of the newest `n` `kind` checkpoints of `directory` as the best_dev of `directory`/averaged."
@@ -959,80 +923,3 @@ def average_checkpoints(directory, n: int, kind: str = "last", log=print) -> Pat
         f"saved in {out}")
     return out
 
-
-# %% ../nbs/13_train.ipynb #7299a9de
-def one_shot_infer(cfg: RunConfig, path, directory=None) -> str:
-    "Greedy transcript of the audio file `path` by the `--load_evaluate` checkpoint of `directory`."
-    from deepspeech_nb.audio import load_audio
-    from deepspeech_nb.decode import greedy_decode
-    from deepspeech_nb.features import audio_to_features
-    from deepspeech_nb.transfer import load_model
-    loaded = load_model(directory or cfg.checkpoint.load_checkpoint_dir, cfg.checkpoint.load_evaluate)
-    feats = audio_to_features(load_audio(path, loaded.feature_cfg.audio_sample_rate), loaded.feature_cfg)
-    logits = use_fast_lstm(loaded.model)(feats[tf.newaxis], training=False)[0].numpy()
-    return greedy_decode(logits, loaded.alphabet or cfg.alphabet)
-
-# %% ../nbs/13_train.ipynb #ef83b3c4
-def records_test(cfg: RunConfig, evaluate_dir) -> bool:
-    "Whether the test report goes into the run folder: not into a release folder (ours only, or an explicit --run_dir)."
-    return bool(cfg.data.train.files) or "run_dir" in cfg.explicit or _has_checkpoint(evaluate_dir)
-
-def train(cfg: RunConfig, log=print) -> dict:
-    "Train, test and export as `cfg` says; returns what each part produced."
-    configure_tensorflow(cfg.train, log)
-    if cfg.train.one_shot_infer:
-        text = one_shot_infer(cfg, cfg.train.one_shot_infer)
-        log(text); return {"transcript": text}
-    preflight(cfg, log)
-    strategy = make_strategy()
-    out = {}
-    if cfg.data.train.files:
-        with ckpt.CheckpointLock(cfg.checkpoint.save_checkpoint_dir, enabled=is_chief(strategy)):  # one run per folder
-            out["progress"] = fit(cfg, strategy, log)
-    evaluate_dir = cfg.checkpoint.save_checkpoint_dir if cfg.data.train.files else cfg.checkpoint.load_checkpoint_dir
-    if cfg.checkpoint.average_checkpoints > 1 and (cfg.data.test.files or cfg.export is not None) and is_chief(strategy):
-        evaluate_dir = str(average_checkpoints(evaluate_dir, cfg.checkpoint.average_checkpoints, cfg.checkpoint.average_from, log))
-    if cfg.data.test.files and is_chief(strategy):
-        out["test"] = test(cfg, evaluate_dir, log)
-        if records_test(cfg, evaluate_dir): RunRecord(cfg).write("test.json", {"wer": out["test"].wer, "cer": out["test"].cer, "loss": out["test"].loss,
-                                           "samples": out["test"].rows})
-    if cfg.export is not None and is_chief(strategy):
-        from deepspeech_nb.export import export_model
-        out["export"] = export_model(evaluate_dir, cfg.export)
-        log("exported: " + ", ".join(f"{k} {v}" for k, v in out["export"].items()))
-        from deepspeech_nb.export import PBMM_NOTE
-        log(PBMM_NOTE)
-    if not out: log("nothing to do: pass --train_files, --test_files or --export_dir")
-    return out
-
-def train_from_params(**params) -> dict:
-    "`train` from flag-named keyword arguments (the papermill notebook's path): `train_from_params(epochs=3, ...)`."
-    return train(configs_from_params(params))
-
-# %% ../nbs/13_train.ipynb #b8aa814c
-def os_error_line(error) -> str:
-    "One line for an operating-system error mid-run (disk full, permissions): the path, the cause, what to do."
-    text = (getattr(error, "message", None) or str(error)).splitlines()[0] if not isinstance(error, OSError) else \
-        f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
-    full = isinstance(error, OSError) and error.errno == 28 or "No space left" in text or "ResourceExhausted" in type(error).__name__
-    advice = ("free disk space there (old run folders, feature caches) or lower --max_to_keep" if full
-              else "fix the path or its permissions")
-    return f"{text}; {advice}, then run the same command: the last complete checkpoint is kept and training resumes from it"
-
-# %% ../nbs/13_train.ipynb #3358fe9c
-def main_train(argv: list[str]) -> int:
-    "`deepspeech-nb train --train_files ... [--dev_files ...] [--test_files ...] [flags]`: DeepSpeech.py."
-    if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv): print(help_text(full=False)); return 0
-    if "--helpfull" in argv: print(help_text(full=True)); return 0
-    try:
-        cfg = configs_from_params(parse_flags(argv))
-        train(cfg, log=lambda m: print(m, flush=True))
-    except KeyboardInterrupt:
-        print("interrupted; the last checkpoint is kept, run the same command to resume", file=sys.stderr); return 130
-    except CLUSTER_ERRORS as e:
-        print(f"deepspeech-nb train: error: {lost_worker_message(e)}", file=sys.stderr); return 3
-    except (ValueError, MemoryError) as e:
-        print(f"deepspeech-nb train: {e}", file=sys.stderr); return 2
-    except (OSError, tf.errors.OpError) as e:
-        print(f"deepspeech-nb train: {os_error_line(e)}", file=sys.stderr); return 1
-    return 0

@@ -160,7 +160,7 @@ def compare(label: str, data: dict, clients: dict, tmp: Path, scorer="") -> list
     differ on a hard utterance, which is a decoder's choice, so its own transcripts are printed, not compared).
     int8 may differ by a character: TFLite 2.3's hybrid kernels have one weight scale per matrix where the kit's
     int8 export has one per channel, so the two int8 models are not the same numbers."""
-    from deepspeech_nb.evaluate import cer
+    from deepspeech_nb.metrics import cer
     wavs, rows = [str(w) for w in data["wavs"]], []
     for precision in ("float", "int8"):
         kit = kit_transcribe(data[precision] / "output_graph.tflite", wavs, scorer)

@@ -97,7 +97,7 @@ def train_args(csv, checkpoint_dir, *extra):
             "--checkpoint_secs", "0", "--max_to_keep", "3", "--checkpoint_dir", checkpoint_dir, *extra]
 
 
-def main_train(argv): from deepspeech_nb.train import main_train as m; return m(argv)
+def main_train(argv): from deepspeech_nb.commands import main_train as m; return m(argv)
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def logits_file(tmp_path_factory):
     return save_outputs(out, tmp_path_factory.mktemp("logits") / "l.npz")
 
 
-def main_evaluate(argv): from deepspeech_nb.evaluate import main_evaluate as m; return m(argv)
+def main_evaluate(argv): from deepspeech_nb.commands import main_evaluate as m; return m(argv)
 
 
 @pytest.mark.parametrize("how", ["appended", "flipped"])
@@ -453,7 +453,7 @@ def test_unreadable_audio_names_the_csv_row(cuts, tmp_path):
 
 
 def test_disk_full_in_data_set_tool_keeps_the_earlier_target(cuts, tmp_path):
-    from deepspeech_nb.samples import main_data_set_tool
+    from deepspeech_nb.commands import main_data_set_tool
     with small_tmpfs(tmp_path / "disk", "120k") as disk:
         small = disk / "small.csv"; small.write_text("\n".join(cuts.read_text().splitlines()[:2]) + "\n")
         assert call(main_data_set_tool, small, disk / "out.sdb", "--audio_type", "wav").rc == 0
@@ -464,7 +464,7 @@ def test_disk_full_in_data_set_tool_keeps_the_earlier_target(cuts, tmp_path):
 
 
 def test_export_continues_past_a_damaged_checkpoint(trained, tmp_path):
-    from deepspeech_nb.export import main_export
+    from deepspeech_nb.commands import main_export
     ck = copy_of(trained, tmp_path)
     newest = last_prefixes(ck)[-1]; damage(data_file(newest), "flip")
     o = call(main_export, "--checkpoint_dir", ck, "--export_dir", tmp_path / "export", "--load_evaluate", "last",

@@ -245,7 +245,7 @@ def test_full_integer_export_needs_calibration_samples(tmp_path):
 def test_export_cli_full_integer_calibrates_on_dev_files(tmp_path):
     "`deepspeech-nb export --export_full_integer --dev_files X` writes the full-int8 model; it transcribes in lean mode."
     from deepspeech_nb.checkpoints import ProgressState, checkpoint_meta, save_checkpoint
-    from deepspeech_nb.export import main_export
+    from deepspeech_nb.commands import main_export
     from deepspeech_nb.features import FeatureConfig
     from deepspeech_nb.inference import Model
     from deepspeech_nb.model import ModelConfig, build_model

@@ -47,8 +47,7 @@ def test_flag_names_are_unique_and_aliases_point_at_flags():
 def names_read_by_builders(params) -> set[str]:
     "Every name the configuration builders of `flags.configs_from_params` read from the params."
     recorder = ReadRecorder(params)
-    for field, module in flags.CONFIG_MODULES.items():
-        flags.module_config(module, recorder, flags.CONFIG_FUNCTIONS.get(field, "config_from_params"))
+    for build in flags.CONFIG_BUILDERS.values(): build(recorder)
     features, alphabet = flags.features_from_params(recorder), flags.alphabet_from_params(recorder)
     flags.model_from_params(recorder, features, alphabet)
     return recorder.read

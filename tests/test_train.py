@@ -96,7 +96,7 @@ def test_two_workers_on_localhost_train_one_epoch(cuts, tmp_path):
 # ---- bad input (in-process: one TensorFlow start-up for all) -------------------------------------------------
 
 def train_cli(capsys, *args):
-    from deepspeech_nb.train import main_train
+    from deepspeech_nb.commands import main_train
     rc = main_train([str(a) for a in args])
     out, err = capsys.readouterr()
     return rc, out, err

@@ -127,7 +127,7 @@ def test_fine_tuning_reads_the_alphabet_from_the_checkpoint(tmp_path):
     (["--alphabet_config_path", str(RUSSIAN / "alphabet.ru")], "--drop_source_layers 1"),
 ])
 def test_bad_transfer_requests_get_the_seeds_advice(tmp_path, capsys, flags, message):
-    from deepspeech_nb.train import main_train
+    from deepspeech_nb.commands import main_train
     _english_source(tmp_path / "english")
     (tmp_path / "empty").mkdir()
     flags = [f.format(tmp=tmp_path) for f in flags]
@@ -177,7 +177,7 @@ def test_fine_tune_notebook_adapts_to_8khz_audio(tmp_path):
 
 
 def _train_bytes(csv, folder, epochs):
-    from deepspeech_nb.train import train_from_params
+    from deepspeech_nb.commands import train_from_params
     return train_from_params(train_files=csv, dev_files=csv, test_files=csv, bytes_output_mode=True, n_hidden=256,
                              epochs=epochs, checkpoint_dir=str(folder), show_progressbar=False)["test"]
 
