@@ -42,7 +42,7 @@ def preflight(cfg: RunConfig, log=print) -> None:
 
 # %% ../nbs/20_commands.ipynb #534a8449
 def test_report(cfg: RunConfig, result: EvalResult):
-    "Lesson 17's report of a test result: DeepSpeech's best/median/worst text and --test_output_file JSON."
+    "The metrics lesson's report of a test result: DeepSpeech's best/median/worst text and --test_output_file JSON."
     rows = result.rows
     return report([r["reference"] for r in rows], [r["hypothesis"] for r in rows], [r["loss"] for r in rows],
                   [r["sample_id"] for r in rows], cfg.data.test.files, cfg.alphabet.is_bytes)

@@ -23,6 +23,7 @@ import numpy as np
 # %% ../nbs/08_pipeline.ipynb #be83560c
 import tensorflow as tf
 from . import features as feats_mod
+from .augment import AugmentConfig, apply_graph_augmentations, apply_sample_augmentations
 from .features import FeatureConfig
 from .samples import as_collection, open_collection
 from .text import as_alphabet
@@ -174,7 +175,6 @@ class SampleLoader:
                                  "(--normalize_sample_rate resamples it)")
             audio = np.asarray(sample.audio, np.float32)
             if self.augment is not None:
-                from deepspeech_nb.augment import apply_sample_augmentations
                 audio = apply_sample_augmentations(audio, self.sample_rate, self.augment, float(clock),
                                                    np.random.default_rng(np.asarray(seed, np.uint64)))
             return np.asarray(audio, np.float32), None
@@ -275,12 +275,10 @@ def per_sample(fn, x, lengths, *args):
 # %% ../nbs/08_pipeline.ipynb #2c8b357c
 DOMAINS = ("signal", "spectrogram", "features")
 
-def graph_augmenter(augment, domain: str, cfg: FeatureConfig):
+def graph_augmenter(augment: AugmentConfig | None, domain: str, cfg: FeatureConfig):
     "`fn(x, clock, seed, min_length)` applying `augment`'s graph augmentations of `domain`; None when there are none."
-    augs = tuple(a for a in (getattr(augment, "graph_augmentations", ()) if augment is not None else ())
-                 if a.domain == domain)
+    augs = tuple(a for a in (augment.graph_augmentations if augment is not None else ()) if a.domain == domain)
     if not augs: return None
-    from deepspeech_nb.augment import apply_graph_augmentations
     @tf.autograph.experimental.do_not_convert  # plain TF ops with explicit tf.cond: nothing for AutoGraph to do
     def apply(x, clock, seed, min_length): return apply_graph_augmentations(x, domain, augs, clock, seed, cfg, min_length)
     return apply

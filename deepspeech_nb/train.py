@@ -31,6 +31,7 @@ import keras
 from typing import Any
 from . import checkpoints as ckpt
 from .core import environment, atomic_write
+from .augment import AugmentConfig
 from .features import FeatureConfig
 from .metrics import collapse_ctc, wer, cer, corpus_wer, corpus_cer
 from .model import ModelConfig, build_model, use_fast_lstm
@@ -105,7 +106,7 @@ class RunConfig:
     model: Any = None     # model.ModelConfig
     train: TrainConfig = TrainConfig()  #: optimiser, epochs, early stop, plateau, reporting
     checkpoint: Any = None  # checkpoints.CheckpointConfig
-    augment: Any = None   # augment.AugmentConfig (None: no augmentation)
+    augment: AugmentConfig | None = None  # None: no augmentation
     export: Any = None    # export.ExportConfig (None: no export): used by the commands lesson
     decode: Any = None    # decode.DecoderConfig (beam search / scorer for test): used by the commands lesson
     explicit: frozenset = frozenset()  # flags the user gave (command line or keyword); only these can contradict a checkpoint
@@ -596,7 +597,7 @@ class TrainContext:
         self.distributed = self.replicas > 1
         self.chief = is_chief(strategy)
         self.batch_size = cfg.data.train.batch_size
-        self.augment = cfg.augment if cfg.augment is not None and getattr(cfg.augment, "all_augmentations", ()) else None
+        self.augment = cfg.augment if cfg.augment is not None and cfg.augment.all_augmentations else None
         self.passes = cfg.data.augmentations_per_epoch
         sample_augs = self.augment.sample_augmentations if self.augment is not None else ()
         loader = SampleLoader(train_split.collection, cfg.features.audio_sample_rate,
@@ -636,7 +637,6 @@ class TrainContext:
 
     def ensure_cache(self, period: int) -> None:
         "Fill the feature cache of `period` (every augmentation pass) unless it is complete."
-        n = len(self.train_split)
         for pass_ in range(self.passes):
             if not self.cache.complete(period, pass_):
                 self.log(f"filling the feature cache {self.cache.folder} (period {period}, pass {pass_ + 1}/{self.passes})")

@@ -6,7 +6,8 @@ import pytest
 import soundfile as sf
 
 from deepspeech_nb.core import data_path
-from deepspeech_nb.synth import SynthConfig, synth_corpus, make_tiny_corpus
+from deepspeech_nb.synth import SynthConfig, synth_corpus
+from deepspeech_nb.importers import make_tiny_corpus
 from deepspeech_nb.text import Alphabet
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,7 @@ import pytest
 
 from deepspeech_nb import checkpoints as ckpt
 from deepspeech_nb import train as T
+from deepspeech_nb import commands
 from deepspeech_nb.flags import parse_flags, configs_from_params, FlagsError
 
 WORDS = "she had your dark suit in greasy wash water all year".split()
@@ -18,7 +19,7 @@ def run(csv, checkpoint_dir, *extra, log=lambda m: None):
     args = ["--train_files", str(csv), "--dev_files", str(csv), "--train_batch_size", "2", "--dev_batch_size", "3",
             "--n_hidden", "16", "--noshow_progressbar", "--skip_batch_test", "--checkpoint_dir", str(checkpoint_dir),
             "--learning_rate", "0.01", *extra]
-    return T.train(configs_from_params(parse_flags(args)), log=log)
+    return commands.train(configs_from_params(parse_flags(args)), log=log)
 
 
 def metrics(checkpoint_dir):
@@ -176,7 +177,7 @@ def test_speed_perturbation_trains_and_the_feature_cache_holds_the_perturbed_len
     assert len(offsets) == 1
     cached = np.diff(offsets[0])                                  # frames per sample, collection order
     durations = np.asarray(open_collection(str(cuts)).durations)
-    np.testing.assert_allclose(cached, frames_of(durations / 1.1, T.configs_from_params(
+    np.testing.assert_allclose(cached, frames_of(durations / 1.1, configs_from_params(
         {"checkpoint_dir": str(tmp_path / "x")}).features), atol=1)
 
 

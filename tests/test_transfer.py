@@ -198,7 +198,7 @@ def test_bytes_mode_learns_russian_without_an_alphabet(tmp_path):
 
 def test_freeze_source_layers_trains_only_the_new_layers_first(tmp_path, monkeypatch):
     "--freeze_source_layers 1: epoch 1 moves only layer_6 (kept layers stay the source's); epoch 2, resumed, moves all."
-    from deepspeech_nb import train as train_module
+    from deepspeech_nb import commands, train as train_module
     from deepspeech_nb.flags import configs_from_params
     layers = KEPT_BY_DROP_1 + ("layer_6",)
     snapshots = []                           # (epoch, weights of every layer before it, after it)
@@ -218,7 +218,7 @@ def test_freeze_source_layers_trains_only_the_new_layers_first(tmp_path, monkeyp
                   show_progressbar=False, skip_batch_test=True)
     same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))
     for epochs in (1, 2):                    # the second run resumes the first from its checkpoint
-        train_module.train(configs_from_params({**params, "epochs": epochs}), log=lambda m: None)
+        commands.train(configs_from_params({**params, "epochs": epochs}), log=lambda m: None)
     (e1, start1, end1), (e2, start2, end2) = snapshots
     assert (e1, e2) == (0, 1)
     for layer in KEPT_BY_DROP_1:             # epoch 1: the kept layers are still exactly the source's
