@@ -21,4 +21,6 @@ trap 'kill -- -$KENLM_PID 2>/dev/null || true; rm -f "$KENLM_LOG"' EXIT
 .venv/bin/python -m pip install -q --no-compile --no-deps -e .
 wait "$KENLM_PID" || { cat "$KENLM_LOG" >&2; echo "error: scripts/build-kenlm.sh failed (its log above)" >&2; exit 1; }
 cat "$KENLM_LOG"   # lmplz/build_binary/filter for build-lm (skipped when already built)
+# the venv's python3 kernel (papermill runs: deepspeech-nb run) keeps TensorFlow's start-up lines out of cells, as make lab's does
+.venv/bin/python tools/execute_notebooks.py --quiet-venv-kernel >/dev/null
 .venv/bin/python -c "import deepspeech_nb, opuslib, soundfile; print('deepspeech_nb', deepspeech_nb.__version__, 'ready in .venv/')"

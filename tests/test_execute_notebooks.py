@@ -8,7 +8,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 from execute_notebooks import (QUIET_KERNEL_LINE, TF_NOISE, WIDGET_STATE, neutral_paths, path_rewriter,  # noqa: E402
-                               write_kernelspec)
+                               quiet_venv_kernel, write_kernelspec)
 
 TMP, HOME = tempfile.gettempdir().rstrip("/"), str(Path.home())
 
@@ -56,6 +56,18 @@ def test_make_lab_kernel_installs_the_quiet_import_hook(tmp_path):
     spec = json.loads((write_kernelspec(tmp_path) / "kernel.json").read_text())
     assert f"--IPKernelApp.exec_lines={[QUIET_KERNEL_LINE]!r}" in spec["argv"]
     assert spec["env"]["TF_CPP_MIN_LOG_LEVEL"] == "2" and spec["env"]["PYTHONPATH"] == str(REPO)
+
+
+def test_the_venv_kernel_gets_the_hook_once_and_keeps_the_rest(tmp_path):
+    "make setup adds the hook to ipykernel's own python3 kernel, which papermill (`deepspeech-nb run`) starts."
+    spec_dir = tmp_path / "share" / "jupyter" / "kernels" / "python3"; spec_dir.mkdir(parents=True)
+    ipykernel_spec = {"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                      "display_name": "Python 3 (ipykernel)", "language": "python", "metadata": {"debugger": True}}
+    (spec_dir / "kernel.json").write_text(json.dumps(ipykernel_spec))
+    quiet_venv_kernel(tmp_path); quiet_venv_kernel(tmp_path)
+    spec = json.loads((spec_dir / "kernel.json").read_text())
+    assert spec["argv"] == ipykernel_spec["argv"] + [f"--IPKernelApp.exec_lines={[QUIET_KERNEL_LINE]!r}"]
+    assert spec["env"] == {"TF_CPP_MIN_LOG_LEVEL": "2"} and spec["metadata"] == {"debugger": True}
 
 
 @pytest.mark.slow

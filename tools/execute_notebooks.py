@@ -11,6 +11,7 @@ the stored outputs (relative to the notebook inside the checkout, `/tmp/tmpXXXXX
     .venv/bin/python tools/execute_notebooks.py nbs/17_widgets.ipynb nbs/02_audio.ipynb
     .venv/bin/python tools/execute_notebooks.py --flags slow --timeout 1200     # tutorials always run their slow cells
     .venv/bin/python tools/execute_notebooks.py --kernelspec work/jupyter   # only write the kernelspec `make lab` uses
+    .venv/bin/python tools/execute_notebooks.py --quiet-venv-kernel         # make setup: the venv's python3 kernel too
 """
 import argparse, json, os, re, sys, tempfile, time
 from pathlib import Path
@@ -225,6 +226,17 @@ def write_kernelspec(folder: Path) -> Path:
     return spec_dir
 
 
+def quiet_venv_kernel(prefix: Path = Path(sys.prefix)) -> Path:
+    "Make the environment's own `python3` kernel (papermill: `deepspeech-nb run`, nbclient) install the quiet hook too."
+    path = Path(prefix) / "share" / "jupyter" / "kernels" / KERNELSPEC["name"] / "kernel.json"
+    spec = json.loads(path.read_text())   # ipykernel's, written when pip installed it: kept as it is, one flag added
+    flag = f"--IPKernelApp.exec_lines={[QUIET_KERNEL_LINE]!r}"
+    spec["argv"] = [a for a in spec["argv"] if not a.startswith("--IPKernelApp.exec_lines=")] + [flag]
+    spec.setdefault("env", {}).setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    path.write_text(json.dumps(spec, indent=1) + "\n")
+    return path
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to execute (default: all, in order)")
@@ -234,12 +246,15 @@ def parse_args(argv=None):
                              "e.g. training the model tutorial 05 listens with, are the walkthrough); '' to skip them")
     parser.add_argument("--timeout", type=int, default=600, help="seconds one cell may run")
     parser.add_argument("--kernelspec", type=Path, help="only write the kernelspec JupyterLab uses into this folder")
+    parser.add_argument("--quiet-venv-kernel", action="store_true",
+                        help="only add the quiet-TensorFlow hook to this environment's own python3 kernel (make setup)")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.kernelspec: print(write_kernelspec(args.kernelspec)); return 0
+    if args.quiet_venv_kernel: print(quiet_venv_kernel()); return 0
     paths = [p.resolve() for p in args.notebooks] or notebooks_in_order()
     missing = [str(p) for p in paths if not p.is_file()]
     if missing: print(f"error: no such notebook: {', '.join(missing)} (give paths like nbs/17_widgets.ipynb)", file=sys.stderr); return 2
