@@ -5,11 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 DEMO_DIR ?= work/demo
 # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) hides the results; errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup test-setup demo test check nbtest pytest export clean-nbs readme lab slow-tests notebooks docs bench
+.PHONY: setup test-setup test-deps demo test check nbtest pytest export clean-nbs readme lab slow-tests notebooks docs bench
 
 setup: $(STAMP)
 
@@ -23,8 +24,14 @@ demo: setup  ## synthesise a multi-voice corpus (+ Spanish prompts when installe
 
 test: setup test-setup check nbtest pytest docs  ## every test CI runs (the site builds in about 30 s)
 
-test-setup: setup  ## what only the tests need: headless Chromium + chromedriver for tests/test_browser.py
+test-setup: setup test-deps  ## what only the tests need: pytest, Selenium, Sphinx (requirements-test.txt), headless Chromium + chromedriver
 	bash scripts/setup-test.sh
+
+test-deps: $(TEST_STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(BIN)/python -m pip install -q --no-compile -r requirements-test.txt -c requirements.txt
+	touch $(TEST_STAMP)
 
 check: setup  ## notebooks are clean and deepspeech_nb/ is exactly what nbdev-export makes of them
 	bash scripts/check-generated.sh
@@ -35,7 +42,7 @@ nbtest: setup
 pytest: setup test-setup
 	$(BIN)/pytest -q -m "not slow" tests
 
-slow-tests: setup  ## the long checks (overfit runs, benchmarks' smoke runs): run them before a release
+slow-tests: setup test-setup  ## the long checks (overfit runs, benchmarks' smoke runs): run them before a release
 	$(BIN)/nbdev-test --n-workers 2 --flags slow
 	$(BIN)/pytest -q -m slow tests
 
@@ -62,7 +69,7 @@ notebooks: setup  ## execute every notebook in order, storing outputs and widget
 	for nb in nbs/tutorials/*.ipynb; do [ -e "$$nb" ] && $(BIN)/nbdev-clean --fname "$$nb"; done; true
 	$(BIN)/jupyter trust -y nbs/*.ipynb nbs/*/*.ipynb  # on this machine: JupyterLab then draws their saved widgets
 
-docs: setup  ## the rendered site in _docs/: Sphinx + myst-nb show the committed outputs (nothing is executed)
+docs: setup test-deps  ## the rendered site in _docs/: Sphinx + myst-nb show the committed outputs (nothing is executed)
 	$(BIN)/sphinx-build -q -b html -c docs nbs _docs
 
 bench: setup  ## every bench/ script, one table: BENCHMARKS.md (BENCH_QUICK=1: small sizes, a few minutes)

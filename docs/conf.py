@@ -1,7 +1,7 @@
 """Sphinx settings for the rendered site: `make docs` (sphinx-build -c docs nbs _docs).
 
 The notebooks in nbs/ are the pages, with the outputs `make notebooks` stored in them (myst-nb executes nothing);
-nbs/index.ipynb, the lesson map, is the front page. Everything needed is installed from requirements.txt:
+nbs/index.ipynb, the lesson map, is the front page. Everything needed is installed from requirements-test.txt (make test-setup):
 the build runs offline (no Quarto, no CDN fetches at build time).
 """
 import json, re

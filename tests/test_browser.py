@@ -19,7 +19,7 @@ LDC93S1_WAV = REPO / "deepspeech_nb" / "data" / "deepspeech" / "LDC93S1.wav"
 sys.path.insert(0, str(REPO / "tools"))
 from execute_notebooks import write_kernelspec  # noqa: E402  the kernel `make lab` uses
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in requirements.txt: run make setup")
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in requirements-test.txt: run make test-setup")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402

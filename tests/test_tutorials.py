@@ -1,7 +1,7 @@
 """The newcomer's tutorials (nbs/tutorials/*.ipynb) as a user runs them: `deepspeech-nb run` (papermill) into a run
 folder, with their defaults (slow: minutes each) and with injected parameters (tiny models, one or two epochs).
 Each check reads the run record: params.json, environment.json, the executed notebook and the metrics.json it wrote."""
-import json, subprocess, sys, time
+import json, re, subprocess, sys, time
 from pathlib import Path
 import pytest
 
@@ -35,10 +35,18 @@ def test_tutorials_are_run_notebooks_not_modules():
     assert len(list(TUTORIALS.glob("0[1-4]_*.ipynb"))) == 4
 
 
+def shown_epochs(executed_notebook: Path) -> list:
+    "The epoch numbers the training log of an executed notebook shows."
+    cells = json.loads(executed_notebook.read_text())["cells"]
+    text = "".join("".join(o.get("text", "")) for c in cells if c["cell_type"] == "code" for o in c.get("outputs", []))
+    return [int(n) for n in re.findall(r"^epoch (\d+)/\d+:", text, re.M)]
+
+
 def test_first_model_with_injected_parameters(tmp_path):
-    run, m, _ = run_tutorial("01_first_model", tmp_path, epochs=3, n_hidden=16, export_tflite=False)
-    assert m["epochs"] == 3 and m["n_hidden"] == 16 and m["tflite_hypothesis"] == ""
-    assert len(json.loads((run / "checkpoints" / "run" / "metrics.json").read_text())) == 3   # one entry per epoch
+    run, m, _ = run_tutorial("01_first_model", tmp_path, epochs=4, log_every=3, n_hidden=16, export_tflite=False)
+    assert m["epochs"] == 4 and m["n_hidden"] == 16 and m["tflite_hypothesis"] == ""
+    assert len(json.loads((run / "checkpoints" / "run" / "metrics.json").read_text())) == 4   # one entry per epoch
+    assert shown_epochs(run / "01_first_model.ipynb") == [1, 3, 4]     # the log: first, every 3rd, last
     assert 0 <= m["cer"] and m["loss"] > 0
 
 

@@ -4,14 +4,16 @@
 `make notebooks` runs it. The stored notebooks then read without running them: outputs, the state of their widgets
 (so a reopened notebook shows its widgets), the `language_info` JupyterLab writes (so opening one does not mark it
 modified), and nbdev's trailing `nbdev_export()` cell guarded so Run All outside a checkout is harmless. Cells flagged `#| slow`, `#| notest`, `#| gpu` or `#| eval: false` are skipped unless `--flags` names
-the flag; TensorFlow's C++ start-up lines are kept out of every cell.
+the flag; TensorFlow's C++ start-up lines are kept out of every cell, and this machine's absolute paths are rewritten in
+the stored outputs (relative to the notebook inside the checkout, `/tmp/tmpXXXXXXXX` for temporary folders, `~` for home).
 
     .venv/bin/python tools/execute_notebooks.py                    # every notebook
     .venv/bin/python tools/execute_notebooks.py nbs/18_widgets.ipynb nbs/02_audio.ipynb
     .venv/bin/python tools/execute_notebooks.py --flags slow --timeout 1200     # tutorials always run their slow cells
     .venv/bin/python tools/execute_notebooks.py --kernelspec work/jupyter   # only write the kernelspec `make lab` uses
+    .venv/bin/python tools/execute_notebooks.py --quiet-venv-kernel         # make setup: the venv's python3 kernel too
 """
-import argparse, json, os, re, sys, time
+import argparse, json, os, re, sys, tempfile, time
 from pathlib import Path
 
 import nbformat
@@ -96,6 +98,53 @@ def drop_tf_noise(nb) -> int:
     return dropped
 
 
+# Python's tempfile names: a prefix ("tmp" by default, or one ending in "-"/"_" such as "ckpts-") and 8 random characters
+TEMP_NAME = r"(tmp|[\w.-]*?[-_])[a-z0-9_]{8}(?![a-z0-9_])"
+TEXT_MIME = re.compile(r"text/.*|application/(json|javascript)")
+
+
+def path_rewriter(notebook_dir: Path, repo: Path = REPO, tmp: str = tempfile.gettempdir(), home: str = str(Path.home())):
+    """A function that rewrites this machine's absolute paths in a text: under the notebook's folder -> relative to it,
+    elsewhere in the repository -> relative to the notebook (`../deepspeech_nb/...`), a tempfile-made name ->
+    `tmpXXXXXXXX`, the home folder -> `~`. The stored outputs then read the same on every machine and re-run."""
+    notebook_dir, repo = Path(notebook_dir).resolve(), Path(repo).resolve()
+    up = os.path.relpath(repo, notebook_dir)
+    start, end = r"(?<![\w/.-])", r"(?![\w.-])"   # whole path components: /work/x is neither /work/xy nor /mnt/work/x
+    def rule(path, rest, repl): return re.compile(start + re.escape(str(path).rstrip("/")) + rest), repl
+    rules = [rule(notebook_dir, "/", ""), rule(notebook_dir, end, "."), rule(repo, "/", up + "/"), rule(repo, end, up),
+             rule(tmp, "/" + TEMP_NAME, lambda m: f"{tmp.rstrip('/')}/{m[1]}XXXXXXXX")]
+    if home.rstrip("/") and not str(repo).startswith(home.rstrip("/") + "/"): rules.append(rule(home, end, "~"))
+    def rewrite(text: str) -> str:
+        for pattern, repl in rules: text = pattern.sub(repl, text)
+        return text
+    return rewrite
+
+
+def _rewrite_strings(value, rewrite):
+    "`value` (JSON-like) with `rewrite` applied to every string in it."
+    if isinstance(value, str): return rewrite(value)
+    if isinstance(value, list): return [_rewrite_strings(v, rewrite) for v in value]
+    if isinstance(value, dict): return type(value)({k: _rewrite_strings(v, rewrite) for k, v in value.items()})
+    return value
+
+
+def neutral_paths(nb, notebook_dir: Path, repo: Path = REPO) -> int:
+    "Rewrite absolute paths (`path_rewriter`) in stored text outputs, tracebacks and widget state; returns the outputs changed."
+    rewrite, changed = path_rewriter(notebook_dir, repo), 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            before = json.dumps(out, sort_keys=True)
+            if "text" in out: out.text = rewrite(out.text)
+            for key in ("evalue", "traceback"):
+                if key in out: out[key] = _rewrite_strings(out[key], rewrite)
+            for mime, data in out.get("data", {}).items():
+                if TEXT_MIME.fullmatch(mime) or mime == WIDGET_STATE: out.data[mime] = _rewrite_strings(data, rewrite)
+            changed += json.dumps(out, sort_keys=True) != before
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {})
+    if "state" in state: state["state"] = nbformat.from_dict(_rewrite_strings(state["state"], rewrite))
+    return changed
+
+
 def shown_widget_ids(nb) -> set:
     "Model ids of the widgets the outputs display."
     return {out["data"][WIDGET_VIEW]["model_id"] for cell in nb.cells for out in cell.get("outputs", [])
@@ -154,19 +203,38 @@ def execute_notebook(path: Path, run_flags: set = frozenset(), timeout: int = 60
     finally: nb.cells.pop(0)
     nb.metadata.kernelspec = nbformat.from_dict(KERNELSPEC)
     summary = {"notebook": str(path.relative_to(REPO)), "seconds": round(time.time() - started, 1),
-               "tf_lines_dropped": drop_tf_noise(nb), "widgets_kept": prune_widget_state(nb), "export_cell_guarded": guarded, "error": error}
+               "tf_lines_dropped": drop_tf_noise(nb), "widgets_kept": prune_widget_state(nb),
+               "outputs_with_paths_made_neutral": neutral_paths(nb, path.parent), "export_cell_guarded": guarded, "error": error}
     nbformat.write(nb, path)
     return summary
 
 
+# Run by the live kernel (`make lab`) before the reader's first cell: TF_CPP_MIN_LOG_LEVEL cannot hold back the lines
+# TensorFlow prints before absl::InitializeLog() (oneDNN, "Could not find cuda drivers", cuInit), so the kit's import
+# hook imports TensorFlow (and LiteRT) with fd 2 filtered, whenever a cell first imports it (kernel start-up: +0.2 s).
+QUIET_KERNEL_LINE = "from deepspeech_nb.core import quiet_tensorflow; quiet_tensorflow()"
+
+
 def write_kernelspec(folder: Path) -> Path:
-    "A `kernels/python3` spec for JupyterLab (JUPYTER_PATH=folder) named as nbdev-clean stores it."
+    "A `kernels/python3` spec for JupyterLab (JUPYTER_PATH=folder) named as nbdev-clean stores it, TensorFlow kept quiet."
     spec_dir = folder / "kernels" / KERNELSPEC["name"]
     spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     f"--IPKernelApp.exec_lines={[QUIET_KERNEL_LINE]!r}"],
             "display_name": KERNELSPEC["display_name"], "language": "python", "env": KERNEL_ENV}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
     return spec_dir
+
+
+def quiet_venv_kernel(prefix: Path = Path(sys.prefix)) -> Path:
+    "Make the environment's own `python3` kernel (papermill: `deepspeech-nb run`, nbclient) install the quiet hook too."
+    path = Path(prefix) / "share" / "jupyter" / "kernels" / KERNELSPEC["name"] / "kernel.json"
+    spec = json.loads(path.read_text())   # ipykernel's, written when pip installed it: kept as it is, one flag added
+    flag = f"--IPKernelApp.exec_lines={[QUIET_KERNEL_LINE]!r}"
+    spec["argv"] = [a for a in spec["argv"] if not a.startswith("--IPKernelApp.exec_lines=")] + [flag]
+    spec.setdefault("env", {}).setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    path.write_text(json.dumps(spec, indent=1) + "\n")
+    return path
 
 
 def parse_args(argv=None):
@@ -178,12 +246,15 @@ def parse_args(argv=None):
                              "e.g. training the model tutorial 05 listens with, are the walkthrough); '' to skip them")
     parser.add_argument("--timeout", type=int, default=600, help="seconds one cell may run")
     parser.add_argument("--kernelspec", type=Path, help="only write the kernelspec JupyterLab uses into this folder")
+    parser.add_argument("--quiet-venv-kernel", action="store_true",
+                        help="only add the quiet-TensorFlow hook to this environment's own python3 kernel (make setup)")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.kernelspec: print(write_kernelspec(args.kernelspec)); return 0
+    if args.quiet_venv_kernel: print(quiet_venv_kernel()); return 0
     paths = [p.resolve() for p in args.notebooks] or notebooks_in_order()
     missing = [str(p) for p in paths if not p.is_file()]
     if missing: print(f"error: no such notebook: {', '.join(missing)} (give paths like nbs/18_widgets.ipynb)", file=sys.stderr); return 2
