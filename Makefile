@@ -72,5 +72,11 @@ notebooks: setup  ## execute every notebook in order, storing outputs and widget
 docs: setup test-deps  ## the rendered site in _docs/: Sphinx + myst-nb show the committed outputs (nothing is executed)
 	$(BIN)/sphinx-build -q -b html -c docs nbs _docs
 
-bench: setup  ## every bench/ script, one table: BENCHMARKS.md (BENCH_QUICK=1: small sizes, a few minutes)
+# pyctcdecode (the decoder's peer) needs numpy < 2 and the kenlm module: its own environment, git-ignored.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV) && $(BENCH_VENV)/bin/pip install -q pyctcdecode==0.5.0 "numpy<2" kenlm==0.3.0 \
+	  && touch $@ || echo "could not create $(BENCH_VENV): the pyctcdecode rows will say not measured"
+
+bench: setup $(BENCH_VENV)/.installed  ## every bench/ script, one table: BENCHMARKS.md (BENCH_QUICK=1: small sizes, a few minutes)
 	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python bench/make_table.py

@@ -22,11 +22,11 @@ BENCHES = {
     "large_collection": ([], []),   # 1 M rows even in quick mode: under a minute
     "large_collection:sdb": (["--format", "sdb"], ["--format", "sdb", "--rows", "100000"]),
     "pipeline": ([], ["--samples", "48", "--batch", "8", "--steps", "2"]),
-    "train_throughput": ([], ["--batch", "4", "--steps", "2", "--keras_lstm_batch", "4"]),
+    "train_throughput": ([], ["--batch", "8", "32", "--steps", "2", "--keras_lstm_batch", "8"]),   # issue #16's batches
     "augment_throughput": ([], ["--samples", "16", "--batch", "4", "--steps", "2"]),
-    "import_throughput": ([], ["-n", "40"]),
+    "import_throughput": ([], ["-n", "200"]),
     "inference_rtf": ([], ["--repeats", "1"]),
-    "decoder_speed": ([], ["--utterances", "4", "--beam_width", "256", "--repeats", "1"]),
+    "decoder_speed": ([], ["--utterances", "8", "--repeats", "2"]),   # beam 1024 even in quick mode: seconds
     "gpu_parity": ([], []),
 }
 

@@ -122,11 +122,13 @@ def main(argv=None) -> int:
     runs = [(b, amp, True) for b in args.batch for amp in ([False, True] if args.amp else [False])]
     if args.keras_lstm_batch and not gpu: runs.append((args.keras_lstm_batch, False, False))
     results = {}
+    local_peak = {}   # the load on a shared machine drifts: each batch size is compared with a peak measured beside it
     for batch, amp, fast in runs:
         r = results[batch, amp, fast] = time_training(args.n_hidden, batch, args.steps, amp, fast)
+        if fast and not amp: local_peak[batch] = matmul_peak(repeats=3)   # right after the steps, under the same load
         print(f"{args.n_hidden:>8} {batch:>5} {'mixed16' if amp else 'float32':>9} {'ours' if fast else 'keras':>9} "
               f"{r['seconds_per_step']:>8.3f} {r['audio_seconds_per_second']:>9.2f} {r['flops_per_second'] / 1e9:>8.1f} "
-              f"{r['flops_per_second'] / peak:>7.1%}")
+              f"{r['flops_per_second'] / local_peak.get(batch, peak):>7.1%}")
     b = args.keras_lstm_batch
     if (b, False, False) in results and (b, False, True) in results:
         print(f"speed-up of the hand-written LSTM gradient over Keras' loop at batch {b}: "
@@ -137,8 +139,10 @@ def main(argv=None) -> int:
              results[b, False, False]["audio_seconds_per_second"], target="> 1x")
     for batch in args.batch:
         r = results[batch, False, True]
+        target = {8: ">= 0.55x", 32: ">= 0.7x"}.get(batch, "")
         emit("train_throughput", f"training step float32, n_hidden {args.n_hidden}, batch {batch}", r["flops_per_second"] / 1e9,
-             "GFLOP/s", "float32 matmul peak of this device", peak / 1e9, note=f"{r['audio_seconds_per_second']:.1f} audio s/s")
+             "GFLOP/s", "float32 matmul peak of this device, measured right after these steps",
+             local_peak.get(batch, peak) / 1e9, target=target, note=f"{r['audio_seconds_per_second']:.1f} audio s/s")
     if args.amp:
         for b in args.batch:
             print(f"mixed precision speed-up at batch {b}: "
