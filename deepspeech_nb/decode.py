@@ -7,12 +7,13 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/decode.html.md"""
 # %% auto #0
 __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGNED', 'KENLM_MAGIC', 'DEFAULT_ALPHA',
            'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'DIGEST_SUFFIX', 'FST_PROPERTIES', 'DECODER_FLAG_NAMES', 'NEVER',
-           'KENLM_PROGRAMS', 'ScorerError', 'ConstFst', 'read_const_fst', 'fst_paths', 'check_trie_fst', 'find_trie',
-           'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary', 'check_vocabulary', 'check_scorer_digest',
-           'load_scorer', 'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig',
-           'config_from_params', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder',
-           'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm',
-           'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm', 'main_build_lm']
+           'MASK_REPAIRS', 'KENLM_PROGRAMS', 'ScorerError', 'ConstFst', 'read_const_fst', 'fst_paths', 'check_trie_fst',
+           'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary', 'check_vocabulary',
+           'check_scorer_digest', 'load_scorer', 'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer',
+           'DecoderConfig', 'config_from_params', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search',
+           'Decoder', 'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space',
+           'optimize_lm', 'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm',
+           'main_build_lm']
 
 # %% ../nbs/14_decode.ipynb #5e4060c5
 import argparse, collections, concurrent.futures, gzip, hashlib, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
@@ -515,10 +516,12 @@ def compress_blank_runs(logp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:   # 
     return out, frames
 
 # %% ../nbs/14_decode.ipynb #36c75879
-def _prepare(logits, alphabet, scorer, cutoff_prob: float, token_min_logp: float):
-    "(emissions for flashlight, original frame of each, repeat flags or None)."
-    logp = apply_cutoff(log_softmax(_check_logits(logits, alphabet)), cutoff_prob, token_min_logp)
-    space, repeats = _space_id(alphabet), None
+def _prepare(logits, alphabet, scorer, cutoff_prob: float, token_min_logp: float, unmask=None):
+    "(emissions for flashlight, original frame of each, repeat flags or None); frames in `unmask` skip `token_min_logp`."
+    logp = log_softmax(_check_logits(logits, alphabet))
+    masked = apply_cutoff(logp, cutoff_prob, token_min_logp)
+    if unmask is not None and len(unmask): masked[unmask] = apply_cutoff(logp[unmask], cutoff_prob)
+    logp, space, repeats = masked, _space_id(alphabet), None
     if scorer is not None and scorer.is_utf8 and space >= 0: logp, repeats = _repeat_as_space(logp, space)
     logp, frames = compress_blank_runs(logp)
     if repeats is not None: repeats = repeats[frames]
@@ -526,6 +529,19 @@ def _prepare(logits, alphabet, scorer, cutoff_prob: float, token_min_logp: float
         close = np.full((1, logp.shape[1]), NEVER, np.float32); close[0, space] = 0.0
         logp = np.concatenate([logp, close])
     return np.ascontiguousarray(logp, np.float32), frames, repeats
+
+MASK_REPAIRS = 3   # searches that give masked frames back their labels before the masks are dropped everywhere
+
+def _masked_frames(hyp, emissions: np.ndarray, frames: np.ndarray, n_frames: int) -> np.ndarray | None:
+    "Original frames (with their neighbours) where `hyp` used a masked label; None when that cannot be told."
+    toks = np.asarray(list(hyp.tokens)[1:len(emissions) + 1])
+    if len(toks) != len(emissions) or (toks < 0).any(): return None   # the search died before the last frame
+    rows = np.flatnonzero(emissions[np.arange(len(toks)), toks] <= NEVER / 2)
+    if not len(rows): return None if hyp.score <= NEVER / 2 else rows
+    if rows[-1] >= len(frames): return None   # the closing space frame
+    ends = np.append(frames[1:], n_frames)   # a merged blank run stands for all its frames
+    bad = np.concatenate([np.arange(frames[r] - 1, ends[r] + 1) for r in rows])
+    return np.unique(np.clip(bad, 0, n_frames - 1))
 
 # %% ../nbs/14_decode.ipynb #48d4e7c2
 def _flashlight_decoder(alphabet, scorer, alpha, beta, beam_width, cutoff_top_n, beam_threshold):
@@ -579,11 +595,16 @@ def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabil
         searcher = _Searcher(alphabet, scorer, alpha, beta, beam_width, cutoff_top_n, beam_threshold)
     emissions, frames, repeats = _prepare(logits, alphabet, scorer, cutoff_prob, token_min_logp)
     if len(frames) == 0: return [BeamResult("", 0.0, (), ())]
-    hyps = searcher.search(emissions, num_results)
-    dead = hyps[0].score <= NEVER / 2 or len(hyps[0].tokens) != len(emissions) + 2   # masked label used, or search died
-    if dead and token_min_logp > -math.inf:   # the masks left no path the vocabulary allows
-        emissions, frames, repeats = _prepare(logits, alphabet, scorer, cutoff_prob, -math.inf)
+    hyps, unmask, n_frames = searcher.search(emissions, num_results), np.zeros(0, np.int64), len(np.asarray(logits))
+    for repair in range(MASK_REPAIRS + 1 if token_min_logp > -math.inf else 0):   # the masks left no path the vocabulary allows?
+        bad = _masked_frames(hyps[0], emissions, frames, n_frames)
+        if bad is not None and not len(bad): break
+        grown = None if bad is None or repair == MASK_REPAIRS else np.union1d(unmask, bad)
+        unmask = grown if grown is not None and len(grown) > len(unmask) else None   # no progress: no masks
+        emissions, frames, repeats = _prepare(logits, alphabet, scorer, cutoff_prob,
+                                              token_min_logp if unmask is not None else -math.inf, unmask)
         hyps = searcher.search(emissions, num_results)
+        if unmask is None: break
     results, seen = [], set()
     for hyp in hyps:
         r = _result(hyp, alphabet, frames, repeats)
