@@ -4,7 +4,7 @@
 #   bash scripts/make-starter-model.sh [OUT]        # default OUT: work/starter
 #   CLIPS=8000 EPOCHS=20 MINUTES=110 bash scripts/make-starter-model.sh work/starter-big
 #
-# 1. synth-corpus: CLIPS clips (default 4000, about 3.4 hours of audio, 500 speakers: every espeak-ng accent and
+# 1. synth-corpus: CLIPS clips (default 4000, about 3.6 hours of audio, 500 speakers: every espeak-ng accent and
 #    variant at many speeds and pitches, plus flite/festival voices when installed) saying distinct sentences
 #    (`--text all`: the 479 bundled ones and WordNet's glosses and examples; needs `apt-get install wordnet-base`,
 #    whose licence the corpus folder keeps as WORDNET_LICENSE);
@@ -14,12 +14,13 @@
 #    MINUTES minutes of training, whichever comes first; then the test on the synthetic test speakers and an export
 #    (OUT/export: TFLite model, model card).
 #
-# Cost on 2 CPU cores (estimated from the pieces measured in bench/recipe.py's runs, not from a full run): synthesis
-# about 75 s per 500 clips per core (4000 clips: about 5 min on 2 cores, 10 on one), import about 1 min, training
-# about 40 s of wall time per hour of audio per epoch at n_hidden 512, batch 16 (3.4 h: about 2.3 min an epoch,
-# so 30 epochs take about 70 min, and MINUTES=100 caps it): about 1.5 hours in all on an idle machine, and the
-# cap keeps it under 2 hours. Re-running resumes: synthesis and import skip what exists, and training continues
-# from OUT/checkpoints (a run that ended at its budget stays finished).
+# Cost on 2 CPU cores (from the pieces measured here, not from a full run): synthesis about 0.2 s a clip per core
+# (measured: 60 `--text all` clips, 3.2 s of audio each on average, in 12 s on one busy core; 4000 clips: about
+# 7 min on 2 cores, 14 on one), import about 1 min, training about 40 s of wall time per hour of audio per epoch at
+# n_hidden 512, batch 16 on an idle machine (bench/recipe.py: the Spanish pack's 0.21 h took 8 s an epoch; 3.6 h:
+# about 2.4 min an epoch, so 30 epochs take about 75 min), MINUTES=100 capping it: about 1.5 hours in all, and the
+# cap keeps it under 2 hours. Re-running after an interruption: synthesis and import skip what exists, and training
+# continues from OUT/checkpoints (--max_train_minutes counts the earlier sessions' time).
 #
 # Use it: fine-tune on a small English corpus with `--load_checkpoint_dir OUT/checkpoints` (the guide's fine-tuning
 # workflow), or transfer it to another alphabet with `--load_checkpoint_dir OUT/checkpoints --drop_source_layers 1`
