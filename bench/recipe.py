@@ -53,6 +53,7 @@ EXTRA_PIECES = {   # pieces RECIPES["small_data"] does not hold (yet): flags on 
     "lr_0.001": ["--learning_rate", "0.001"],
 }
 CORPORA = ("es", "fr", "synth")
+NOTES = "<!-- notes: bench/recipe.py keeps what follows this line when it rewrites the file -->"
 SCHEDULE_FLAGS = ("lr_schedule", "warmup_epochs")
 EPOCH_CAP = "100000"
 
@@ -267,8 +268,9 @@ def table(results: dict, corpora: list, rows: list, args, note: str) -> str:
              "test split (sentences never in training) of the best_dev checkpoint, decoded greedily and by beam "
              f"search (width {args.beam_width}) with a scorer that `build-lm` made from the training transcripts "
              "(3-gram, the scorer's default alpha and beta). Epochs: those trained (scheduled rows: of the "
-             "`--epochs` their schedule ran over); seconds: training + validation as the run counted them, and the "
-             "wall time of the whole `train` command (start-up, feature cache, test).",
+             "`--epochs` their schedule ran over); seconds: the epochs' training time (metrics.json; validation and "
+             "checkpoint saving not included), and the wall time of the whole `train` command (start-up, feature "
+             "cache, validation, checkpoints, test).",
              "", *([note, ""] if note else []),
              "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for name, argv in rows:
@@ -284,6 +286,12 @@ def table(results: dict, corpora: list, rows: list, args, note: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_table(path: Path, text: str) -> None:
+    "Write `text` to `path`, keeping the notes (after the NOTES line) of the file it replaces."
+    old = path.read_text() if path.exists() else ""
+    path.write_text(text + (old[old.index(NOTES):] if NOTES in old else ""))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget_minutes", type=float, default=20.0, help="--max_train_minutes of every row")
@@ -295,6 +303,7 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default=str(ROOT / "bench" / "recipe_runs"), help="data and run folders (resumable)")
     ap.add_argument("--output", default=str(ROOT / "bench" / "RECIPE.md"))
     ap.add_argument("--note", default="", help="a line about this run for the table")
+    ap.add_argument("--table_only", action="store_true", help="rewrite the table from the finished rows; run nothing")
     ap.add_argument("--quick", action="store_true", help="smoke: 0.5-minute rows, deepspeech and small_data, es only")
     a = ap.parse_args(argv)
     a.command = "bench/recipe.py " + shlex.join(sys.argv[1:] if argv is None else argv)
@@ -311,6 +320,11 @@ def main(argv=None) -> int:
         spec = {k: v for k, v in spec.items() if k in a.rows}
     results = {}
     for corpus in a.corpora:
+        if a.table_only:
+            for name in spec:
+                done = work / corpus / f"{a.budget_minutes:g}min" / name / "row.json"
+                if done.exists(): results[corpus, name] = json.loads(done.read_text())
+            continue
         data = prepare(corpus, work)
         differs = starter_alphabet_differs(a.starter, data["alphabet"]) if a.starter else False
         done = {}
@@ -326,11 +340,12 @@ def main(argv=None) -> int:
                 print(f"{corpus} / {name}: CER/WER greedy {r['cer_greedy']:.3f}/{r['wer_greedy']:.3f}, LM "
                       f"{r['cer_lm']:.3f}/{r['wer_lm']:.3f}, {r['epochs']} epochs, {r['train_seconds']:.0f} s training, "
                       f"{r['wall_seconds']:.0f} s wall", flush=True)
-            Path(a.output).write_text(table(results, a.corpora, list(spec.items()), a, a.note))
+            write_table(Path(a.output), table(results, a.corpora, list(spec.items()), a, a.note))
     for corpus in a.corpora:
         base = results.get((corpus, "deepspeech"))
         for name in spec:
             r = results.get((corpus, name))
+            if r is None and a.table_only: continue
             fig = f"recipe {a.budget_minutes:g} min, {corpus}, {name}: test CER greedy"
             if not r or "error" in r: not_measured("recipe", fig, (r or {}).get("error", "not run")[:160], "<= 0.5x"); continue
             ok = base and "error" not in base
@@ -339,6 +354,7 @@ def main(argv=None) -> int:
                  target="<= 0.5x" if name in ("small_data", "fine_tune") else "",
                  note=f"LM CER {r['cer_lm']:.3f} WER {r['wer_lm']:.3f}; greedy WER {r['wer_greedy']:.3f}; "
                       f"{r['epochs']} epochs, {r['train_seconds']:.0f} s training")
+    if a.table_only: write_table(Path(a.output), table(results, a.corpora, list(spec.items()), a, a.note))
     print(f"wrote {a.output}")
     return 0
 

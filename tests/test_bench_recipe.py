@@ -72,3 +72,11 @@ def test_quick_benchmark_runs(tmp_path):
                          capture_output=True, text=True, timeout=1800, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.count("BENCH_ROW ") == 2 and (tmp_path / "RECIPE.md").exists()
+
+
+def test_rewriting_keeps_the_notes(tmp_path):
+    out = tmp_path / "RECIPE.md"
+    bench.write_table(out, "table 1\n")
+    out.write_text(out.read_text() + "\n" + bench.NOTES + "\nwhat we learnt\n")
+    bench.write_table(out, "table 2\n")
+    assert out.read_text() == "table 2\n" + bench.NOTES + "\nwhat we learnt\n"
