@@ -289,7 +289,7 @@ def table(results: dict, corpora: list, rows: list, args, note: str) -> str:
 def write_table(path: Path, text: str) -> None:
     "Write `text` to `path`, keeping the notes (after the NOTES line) of the file it replaces."
     old = path.read_text() if path.exists() else ""
-    path.write_text(text + (old[old.index(NOTES):] if NOTES in old else ""))
+    path.write_text(text + ("\n" + old[old.index(NOTES):] if NOTES in old else ""))
 
 
 def main(argv=None) -> int:

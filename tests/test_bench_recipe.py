@@ -79,4 +79,4 @@ def test_rewriting_keeps_the_notes(tmp_path):
     bench.write_table(out, "table 1\n")
     out.write_text(out.read_text() + "\n" + bench.NOTES + "\nwhat we learnt\n")
     bench.write_table(out, "table 2\n")
-    assert out.read_text() == "table 2\n" + bench.NOTES + "\nwhat we learnt\n"
+    assert out.read_text() == "table 2\n\n" + bench.NOTES + "\nwhat we learnt\n"
