@@ -11,6 +11,7 @@ PACKAGES=(
   libsox-fmt-mp3                              # lets that sox baseline read Common Voice mp3
   flite                                       # four more TTS voices for synth-corpus (optional)
   festival festvox-kallpc16k                  # festival's diphone voice for synth-corpus
+  wordnet-base                                # WordNet 3.0 glosses: synth-corpus --text wordnet/all (starter model; WordNet licence)
   asterisk-core-sounds-es asterisk-core-sounds-es-wav  # real recorded Spanish prompts + transcripts (import-asterisk-prompts, CC-BY-SA)
   asterisk-core-sounds-fr asterisk-core-sounds-fr-wav  # ... French (tests/test_asterisk.py)
   asterisk-core-sounds-ru asterisk-core-sounds-ru-wav  # ... Russian (the transfer-learning tutorial)

@@ -183,13 +183,12 @@ def test_speed_perturbation_trains_and_the_feature_cache_holds_the_perturbed_len
 
 # ---- --recipe small_data ---------------------------------------------------------------------------------------
 
-def test_recipe_small_data_trains_with_its_pieces_and_explicit_flags_win(cuts, tmp_path):
-    out = run(cuts, tmp_path / "sd", "--epochs", "2", "--recipe", "small_data", "--warmup_epochs", "0")
+def test_recipe_small_data_trains_with_its_values_and_explicit_flags_win(cuts, tmp_path):
+    out = run(cuts, tmp_path / "sd", "--epochs", "2", "--recipe", "small_data")    # run() gives n_hidden, lr, batch
     params = json.loads((tmp_path / "sd" / "run" / "params.json").read_text())
-    assert (params["best_metric"], params["lr_schedule"], params["warmup_epochs"]) == ("cer", "cosine", 0.0)
-    assert [a.split("[")[0] for a in params["augment"]] == ["speed", "frequency_mask", "relative_time_mask"]
-    rates = [m["learning_rate"] for m in metrics(tmp_path / "sd")]
-    assert rates == pytest.approx([0.005, 0.0], abs=1e-9)                # cosine without warm-up, base 0.01
+    assert (params["best_metric"], params["dropout_rate"]) == ("cer", 0.2)                  # from the recipe
+    assert (params["n_hidden"], params["learning_rate"], params["train_batch_size"]) == (16, 0.01, 2)   # explicit
+    assert [m["learning_rate"] for m in metrics(tmp_path / "sd")] == pytest.approx([0.01, 0.01])
     assert out["progress"].finished and "best_dev_metric" in progress_of(tmp_path / "sd", "best_dev").extra
 
 

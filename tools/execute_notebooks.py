@@ -109,7 +109,7 @@ def path_rewriter(notebook_dir: Path, repo: Path = REPO, tmp: str = tempfile.get
     `tmpXXXXXXXX`, the home folder -> `~`. The stored outputs then read the same on every machine and re-run."""
     notebook_dir, repo = Path(notebook_dir).resolve(), Path(repo).resolve()
     up = os.path.relpath(repo, notebook_dir)
-    start, end = r"(?<![\w/.-])", r"(?![\w.-])"   # whole path components: /work/x is neither /work/xy nor /mnt/work/x
+    start, end = r"(?:(?<![\w/.-])|(?<=file://))", r"(?![\w.-])"   # whole path components (a file:// URL too): /work/x is neither /work/xy nor /mnt/work/x
     def rule(path, rest, repl): return re.compile(start + re.escape(str(path).rstrip("/")) + rest), repl
     rules = [rule(notebook_dir, "/", ""), rule(notebook_dir, end, "."), rule(repo, "/", up + "/"), rule(repo, end, up),
              rule(tmp, "/" + TEMP_NAME, lambda m: f"{tmp.rstrip('/')}/{m[1]}XXXXXXXX")]

@@ -1,0 +1,84 @@
+"""bench/recipe.py (issue 15's side-by-side benchmark): its rows follow RECIPES['small_data'], finished rows are not
+re-run, and the table says every row. The benchmark itself is minutes per row: `bench/recipe.py --quick` (slow test)."""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import recipe as bench   # noqa: E402
+from deepspeech_nb.flags import RECIPES   # noqa: E402
+
+
+def test_rows_follow_the_recipe():
+    rows = bench.rows_spec("", [])
+    assert rows["deepspeech"] == bench.BASE
+    r = RECIPES["small_data"]
+    for spec in r.get("augment", []):             # each augmentation of the recipe is a row of its own
+        assert rows[spec.split("[")[0]] == bench.BASE + ["--augment", spec]
+    small = rows["small_data"]
+    assert small[-2:] == ["--recipe", "small_data"]
+    assert not set(bench.flag_values(small)) & (set(r) - {"augment"})   # the recipe's flags are the recipe's
+    assert "fine_tune" not in rows
+    names = list(rows)
+    first_scheduled = next((i for i, n in enumerate(names) if bench.scheduled(rows[n])), len(names))
+    assert first_scheduled > 1 and all(bench.scheduled(rows[n]) or n in ("small_data", "fine_tune") or i < first_scheduled
+                                       for i, n in enumerate(names))   # unscheduled rows run first
+
+
+def test_starter_and_candidate_rows():
+    rows = bench.rows_spec("/some/starter", ["fast=--learning_rate 0.002 --train_batch_size 8"])
+    assert rows["fine_tune"][-2:] == ["--load_checkpoint_dir", "/some/starter"]
+    v = bench.flag_values(rows["fast"])
+    assert v["learning_rate"] == "0.002" and v["train_batch_size"] == "8" and v["n_hidden"] == "512"
+    assert rows["fast"].count("--learning_rate") == 1
+
+
+def test_effective_flags_and_pipeline():
+    assert bench.sample_augmented(bench.BASE + ["--augment", "speed[low=0.9,high=1.1,steps=3]"])
+    assert not bench.sample_augmented(bench.BASE + ["--augment", "frequency_mask[n=2,size=10~5]"])
+    assert bench.scheduled(bench.BASE + ["--lr_schedule", "cosine"])
+    assert not bench.scheduled(bench.BASE)
+
+
+def test_a_finished_row_is_not_rerun(tmp_path, monkeypatch):
+    folder = tmp_path / "es" / "3min" / "deepspeech"; folder.mkdir(parents=True)
+    done = {"corpus": "es", "row": "deepspeech", "cer_greedy": 0.5}
+    (folder / "row.json").write_text(json.dumps(done))
+    def ran(*a, **k): raise RuntimeError("ran")
+    monkeypatch.setattr(bench, "run", ran)
+    assert bench.run_row("es", "deepspeech", bench.BASE, {}, 3.0, tmp_path, {}, 256, False) == done
+    other = tmp_path / "es" / "4min" / "deepspeech"   # another budget is another row: it runs
+    with pytest.raises(RuntimeError, match="ran"):
+        bench.run_row("es", "deepspeech", bench.BASE, {"flags": []}, 4.0, tmp_path, {}, 256, False)
+    assert other.exists() and not (other / "row.json").exists()
+
+
+def test_table_names_every_row(tmp_path):
+    row = {"cer_greedy": 0.4, "wer_greedy": 0.9, "cer_lm": 0.35, "wer_lm": 0.6, "epochs": 12, "epochs_flag": "100000",
+           "scheduled": False, "train_seconds": 180.0, "wall_seconds": 230.0, "train_command": "deepspeech-nb train",
+           "eval_command": "deepspeech-nb evaluate"}
+    args = type("A", (), {"budget_minutes": 3.0, "beam_width": 256, "command": "bench/recipe.py"})()
+    text = bench.table({("es", "deepspeech"): row, ("es", "small_data"): {"error": "exit 1: boom"}}, ["es"],
+                       list(bench.rows_spec("", []).items()), args, "")
+    assert "| deepspeech | 0.400 / 0.900 | 0.350 / 0.600 | 12 | 180 / 230 |" in text
+    assert "failed: exit 1: boom" in text and "| speed | not run |" in text
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs(tmp_path):
+    "The smoke run: two 0.5-minute rows on the Spanish prompt pack (needs asterisk-core-sounds-es)."
+    if not Path("/usr/share/asterisk/sounds/es").exists(): pytest.skip("apt-get install asterisk-core-sounds-es-wav")
+    out = subprocess.run([sys.executable, "bench/recipe.py", "--quick", "--work", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=1800, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("BENCH_ROW ") == 2 and (tmp_path / "RECIPE.md").exists()
+
+
+def test_rewriting_keeps_the_notes(tmp_path):
+    out = tmp_path / "RECIPE.md"
+    bench.write_table(out, "table 1\n")
+    out.write_text(out.read_text() + "\n" + bench.NOTES + "\nwhat we learnt\n")
+    bench.write_table(out, "table 2\n")
+    assert out.read_text() == "table 2\n\n" + bench.NOTES + "\nwhat we learnt\n"
