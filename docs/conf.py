@@ -12,7 +12,7 @@ project = "deepspeech_nb"
 author = "deepspeech_nb contributors"
 extensions = ["myst_nb"]
 root_doc = "index"
-exclude_patterns = ["runs/**", "**/.ipynb_checkpoints", "llms.txt", "_proc/**"]
+exclude_patterns = ["runs/**", "tutorials/*_run/**", "**/.ipynb_checkpoints", "llms.txt", "_proc/**"]
 nb_execution_mode = "off"            # render the committed outputs as they are
 nb_output_stderr = "remove"          # stray warnings are not part of a lesson
 # no widget JavaScript from a CDN (the site must work offline): live widgets show their text form; the lessons'
@@ -47,7 +47,8 @@ def add_toctree(nb: dict) -> None:
 
 
 def prepare_notebook(app, docname, source):
-    "Edit each notebook as Sphinx reads it (the files are untouched)."
+    "Edit each notebook as Sphinx reads it (the files are untouched); other sources pass as they are."
+    if not source[0].lstrip().startswith("{"): return
     nb = json.loads(source[0])
     hide_nbdev_hidden(nb)
     if docname == root_doc: add_toctree(nb)
