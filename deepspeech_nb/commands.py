@@ -187,7 +187,7 @@ def _parse(argv: list[str], prog: str):
 
 def main_evaluate(argv: list[str]) -> int:
     "`deepspeech-nb evaluate`: WER, CER and loss of a checkpoint or TFLite model on --test_files."
-    from deepspeech_nb.decode import DecodeError, config_from_params, make_decoder
+    from deepspeech_nb.decode import config_from_params
     try:
         opts, params = _parse(argv, "deepspeech-nb evaluate")
         if params is None: return 0
@@ -204,7 +204,7 @@ def main_evaluate(argv: list[str]) -> int:
 # %% ../nbs/20_commands.ipynb #9ad3af21
 def main_lm_optimize(argv: list[str]) -> int:
     "`deepspeech-nb lm-optimize`: search --lm_alpha/--lm_beta on --test_files (DeepSpeech's lm_optimizer.py)."
-    from deepspeech_nb.decode import DecoderConfig, config_from_params, load_scorer, optimize_lm
+    from deepspeech_nb.decode import config_from_params, load_scorer, optimize_lm
     try:
         opts, params = _parse(argv, "deepspeech-nb lm-optimize")
         if params is None: return 0

@@ -10,12 +10,11 @@ __all__ = ['LOGITS_KEYS', 'EvaluateError', 'evaluate_logits', 'ModelOutputs', 's
            'checkpoint_outputs', 'tflite_outputs']
 
 # %% ../nbs/17_evaluate.ipynb #4f4c95b8
-import argparse, json, math, os, sys, zipfile
+import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from .core import atomic_write
 from .metrics import Report, ctc_loss, report
 
 # %% ../nbs/17_evaluate.ipynb #ca628d15

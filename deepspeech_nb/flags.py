@@ -15,9 +15,8 @@ __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPO
            'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
 
 # %% ../nbs/19_flags.ipynb #5a6f4914
-import dataclasses, os, sys
+import dataclasses, os
 from pathlib import Path
-from typing import Any
 from absl import flags as absl_flags
 from . import augment, decode, export, pipeline
 from .features import FeatureConfig
