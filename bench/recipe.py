@@ -72,7 +72,7 @@ def to_argv(flags: dict) -> list:
     "`--name value` pairs (a list value repeats the flag) of a recipe-style dict."
     argv = []
     for k, v in flags.items():
-        for x in (v if isinstance(v, list) else [v]): argv += [f"--{k}", str(x)]
+        for x in (v if isinstance(v, list) else [v]): argv += [f"--{k}"] if x is True else [f"--{k}", str(x)]
     return argv
 
 
@@ -80,7 +80,8 @@ def without(argv: list, names) -> list:
     "`argv` (`--name value` pairs) without the flags in `names`."
     out, i = [], 0
     while i < len(argv):
-        if argv[i].lstrip("-") in names: i += 2; continue
+        if argv[i].lstrip("-") in names:   # a boolean flag has no value after it
+            i += 1 if i + 1 == len(argv) or argv[i + 1].startswith("--") else 2; continue
         out.append(argv[i]); i += 1
     return out
 

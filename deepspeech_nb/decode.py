@@ -417,15 +417,17 @@ class DecoderConfig:
     beam_threshold: float = 10.0    # drop hypotheses scoring this much (ln) below the best (pyctcdecode's default)
     token_min_logp: float = -5.0    # per frame, skip labels less likely than this (ln) unless best (pyctcdecode's)
     num_workers: int = 0            # processes for batches (0: one per CPU core)
+    blank_penalty: float = 0.0      # subtracted from the blank's log-probability in every frame (--blank_penalty)
 
     def __post_init__(self):
         if not 0.0 < self.cutoff_prob <= 1.0: raise DecodeError(f"--cutoff_prob must be in (0, 1], got {self.cutoff_prob}")
         if self.cutoff_top_n < 1: raise DecodeError(f"--cutoff_top_n must be at least 1, got {self.cutoff_top_n}")
         if self.beam_threshold <= 0: raise DecodeError(f"beam_threshold must be positive, got {self.beam_threshold}")
         if self.token_min_logp > 0: raise DecodeError(f"token_min_logp is a log-probability (<= 0), got {self.token_min_logp}")
+        if self.blank_penalty < 0: raise DecodeError(f"--blank_penalty must be >= 0 (a log-probability penalty), got {self.blank_penalty}")
 
 # %% ../nbs/14_decode.ipynb #ecd0e434
-DECODER_FLAG_NAMES = ("beam_width", "lm_alpha", "lm_beta", "cutoff_prob", "cutoff_top_n", "scorer_path")
+DECODER_FLAG_NAMES = ("beam_width", "lm_alpha", "lm_beta", "cutoff_prob", "cutoff_top_n", "scorer_path", "blank_penalty")
 
 def config_from_params(params: dict # flat flag values holding every name in DECODER_FLAG_NAMES (`flags.default_params()`)
                       ) -> DecoderConfig:
@@ -516,9 +518,10 @@ def compress_blank_runs(logp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:   # 
     return out, frames
 
 # %% ../nbs/14_decode.ipynb #36c75879
-def _prepare(logits, alphabet, scorer, cutoff_prob: float, token_min_logp: float, unmask=None):
+def _prepare(logits, alphabet, scorer, cutoff_prob: float, token_min_logp: float, unmask=None, blank_penalty=0.0):
     "(emissions for flashlight, original frame of each, repeat flags or None); frames in `unmask` skip `token_min_logp`."
     logp = log_softmax(_check_logits(logits, alphabet))
+    if blank_penalty: logp[:, -1] -= np.float32(blank_penalty)   # fewer blanks: a deletion-prone model emits more
     masked = apply_cutoff(logp, cutoff_prob, token_min_logp)
     if unmask is not None and len(unmask): masked[unmask] = apply_cutoff(logp[unmask], cutoff_prob)
     logp, space, repeats = masked, _space_id(alphabet), None
@@ -585,6 +588,7 @@ def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabil
                 beam_width:int=1024, scorer:Scorer|None=None, num_results:int=1,
                 lm_alpha:float|None=None, lm_beta:float|None=None,   # None: the scorer's defaults
                 cutoff_prob:float=1.0, cutoff_top_n:int=300, beam_threshold:float=10.0, token_min_logp:float=-5.0,
+                blank_penalty:float=0.0,   # subtracted from the blank's log-probability (--blank_penalty)
                 searcher:_Searcher|None=None,   # reuse the flashlight decoders of an earlier call (same settings)
                )->list[BeamResult]:   # the best `num_results` distinct transcripts, best first
     "CTC beam search, constrained to the scorer's vocabulary and weighted by its LM when there is one."
@@ -593,7 +597,7 @@ def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabil
         alpha = (scorer.alpha if lm_alpha is None else lm_alpha) if scorer else 0.0
         beta = (scorer.beta if lm_beta is None else lm_beta) if scorer else 0.0
         searcher = _Searcher(alphabet, scorer, alpha, beta, beam_width, cutoff_top_n, beam_threshold)
-    emissions, frames, repeats = _prepare(logits, alphabet, scorer, cutoff_prob, token_min_logp)
+    emissions, frames, repeats = _prepare(logits, alphabet, scorer, cutoff_prob, token_min_logp, None, blank_penalty)
     if len(frames) == 0: return [BeamResult("", 0.0, (), ())]
     hyps, unmask, n_frames = searcher.search(emissions, num_results), np.zeros(0, np.int64), len(np.asarray(logits))
     for repair in range(MASK_REPAIRS + 1 if token_min_logp > -math.inf else 0):   # the masks left no path the vocabulary allows?
@@ -602,7 +606,7 @@ def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabil
         grown = None if bad is None or repair == MASK_REPAIRS else np.union1d(unmask, bad)
         unmask = grown if grown is not None and len(grown) > len(unmask) else None   # no progress: no masks
         emissions, frames, repeats = _prepare(logits, alphabet, scorer, cutoff_prob,
-                                              token_min_logp if unmask is not None else -math.inf, unmask)
+                                              token_min_logp if unmask is not None else -math.inf, unmask, blank_penalty)
         hyps = searcher.search(emissions, num_results)
         if unmask is None: break
     results, seen = [], set()
@@ -690,7 +694,7 @@ class BeamSearchDecoder(Decoder):
             beta = (s.beta if c.lm_beta is None else c.lm_beta) if s else 0.0
             self._searcher = _Searcher(self.alphabet, s, alpha, beta, c.beam_width, c.cutoff_top_n, c.beam_threshold)
         return beam_search(logits, self.alphabet, scorer=s, num_results=num_results, cutoff_prob=c.cutoff_prob,
-                           token_min_logp=c.token_min_logp, searcher=self._searcher)
+                           token_min_logp=c.token_min_logp, searcher=self._searcher, blank_penalty=c.blank_penalty)
 
     def decode(self, logits): return self.results(logits)[0].text
     def variant(self, **changes) -> "BeamSearchDecoder":

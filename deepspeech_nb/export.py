@@ -31,7 +31,7 @@ from ai_edge_litert import schema_py_generated as schema_fb
 # %% ../nbs/15_export.ipynb #6d1b03e3
 from .core import environment
 from .features import FeatureConfig, audio_to_features, LOWER_FREQUENCY, MEL_CHANNELS
-from .model import ModelConfig, build_model, build_streaming_model
+from .model import ModelConfig, build_model, build_streaming_model, fold_feature_normalization
 
 # %% ../nbs/15_export.ipynb #14943940
 class ExportError(ValueError):
@@ -83,8 +83,8 @@ def config_from_params(params: dict # flat DeepSpeech flag values (`deepspeech_n
 # %% ../nbs/15_export.ipynb #f0089156
 def streaming_twin(model: keras.Model, # trained whole-utterance model (`build_model`)
                    model_cfg: ModelConfig, n_steps: int = 16) -> keras.Model:
-    "The streaming model of one utterance, `n_steps` frames a step, carrying `model`'s trained weights."
-    try: return build_streaming_model(model_cfg, n_steps=n_steps, batch_size=1, weights_from=model)
+    "The streaming model of one utterance, `n_steps` frames a step, with `model`'s weights (input normalisation folded in)."
+    try: return fold_feature_normalization(model, model_cfg, n_steps=n_steps, batch_size=1)
     except ValueError as e:   # a layer whose weights have other shapes
         raise ExportError(f"the trained model does not fit {model_cfg}: {e}; export with the ModelConfig it was "
                           "trained with") from None

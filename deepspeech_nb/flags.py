@@ -93,8 +93,9 @@ TRAIN_FLAGS = [
     ("float", "max_train_minutes", 0.0, "end training at the end of the epoch in which this many minutes of training and validation have passed (a resumed run counts its earlier time), then test and export as usual; 0: no limit"),
     ("string", "lr_schedule", "constant", "learning rate over the run: constant (DeepSpeech), cosine (decays to 0 at the last epoch) or one_cycle (rises from --learning_rate/25, decays to --learning_rate/1e4)"),
     ("float", "warmup_epochs", 0.0, "epochs in which the learning rate first rises linearly to --learning_rate (one_cycle: 30% of the run when 0)"),
-    ("string", "recipe", "", "switch on a combination of the flags above and --augment: small_data (measured by bench/recipe.py, see bench/RECIPE.md: --n_hidden 512 --learning_rate 0.0005 --dropout_rate 0.2 --train_batch_size 16 --best_metric cer); flags given explicitly still win; empty: DeepSpeech's flags"),
+    ("string", "recipe", "", "switch on a combination of the flags above and --augment: small_data (measured by bench/recipe.py, see bench/RECIPE.md: --n_hidden 512 --learning_rate 0.0005 --dropout_rate 0.2 --train_batch_size 16 --normalize_features --best_metric cer); flags given explicitly still win; empty: DeepSpeech's flags"),
     ("float", "weight_decay", 0.0, "decoupled weight decay of AdamW (weights shrink by learning rate x this per step, biases excluded); 0: Adam as DeepSpeech"),
+    ("boolean", "normalize_features", False, "measure each feature coefficient's mean and standard deviation on the training set before the first epoch and build them into the model (its input becomes (x - mean) / std; exports fold them into layer_1); a run from a checkpoint keeps that checkpoint's statistics; off: raw MFCCs as DeepSpeech"),
 ]
 
 CHECKPOINT_FLAGS = [
@@ -144,6 +145,7 @@ DECODER_FLAGS = [
     ("integer", "beam_width", 1024, "beams kept by the CTC beam search"),
     ("float", "lm_alpha", 0.931289039105002, "weight of the language model in beam search"),
     ("float", "lm_beta", 1.1834137581510284, "bonus per inserted word in beam search"),
+    ("float", "blank_penalty", 0.0, "subtract this from the CTC blank's log-probability in every frame before beam search: > 0 makes a model that drops letters (deletions) emit more; 0: DeepSpeech's search"),
     ("float", "cutoff_prob", 1.0, "consider only the most likely labels of a frame up to this cumulative probability (1.0: all)"),
     ("integer", "cutoff_top_n", 300, "consider at most this many labels per frame (more than the alphabet: all)"),
     ("string", "one_shot_infer", "", "transcribe this audio file with the checkpoint and exit"),
@@ -196,7 +198,7 @@ FLAG_RANGES = {  # flag: allowed values (interval notation, `|` for alternatives
     **{f"dropout_rate{i}": "[0, 1)|-1" for i in (2, 3, 6)},
     "epochs": _COUNT, "learning_rate": _POSITIVE, "beta1": "[0, 1)", "beta2": "[0, 1)", "epsilon": _POSITIVE,
     "es_epochs": _SIZE, "es_min_delta": _COUNT, "plateau_epochs": _SIZE, "plateau_reduction": "(0, 1]",
-    "max_train_minutes": _COUNT, "warmup_epochs": _COUNT, "weight_decay": _COUNT,
+    "max_train_minutes": _COUNT, "warmup_epochs": _COUNT, "weight_decay": _COUNT, "blank_penalty": _COUNT,
     "inter_op_parallelism_threads": _COUNT, "intra_op_parallelism_threads": _COUNT,
     "checkpoint_secs": _COUNT, "max_to_keep": _SIZE, "drop_source_layers": "[0, 5]", "freeze_source_layers": _COUNT,
     "average_checkpoints": _COUNT,
@@ -412,8 +414,9 @@ def check_explicit_flags(params: dict, folder):
 
 # %% ../nbs/19_flags.ipynb #b1e0a202
 RECIPES = {  # --recipe NAME: the flag values it sets where the user gave none
-    "small_data": {   # bench/recipe.py, bench/RECIPE.md: the best row at 8 minutes on the es/fr prompt packs
-        "n_hidden": 512, "learning_rate": 0.0005, "dropout_rate": 0.2, "train_batch_size": 16, "best_metric": "cer"},
+    "small_data": {   # bench/recipe.py, bench/RECIPE.md: DeepSpeech's small-data values + normalised input + CER-chosen best_dev
+        "n_hidden": 512, "learning_rate": 0.0005, "dropout_rate": 0.2, "train_batch_size": 16,
+        "normalize_features": True, "best_metric": "cer"},
 }
 
 def apply_recipe(p: dict,               # resolved params

@@ -11,14 +11,14 @@ __all__ = ['BEST_METRICS', 'LR_SCHEDULES', 'PORT_BASE', 'CLUSTER_ERRORS', 'ONE_C
            'cluster_workers', 'make_strategy', 'is_chief', 'slurm_tasks', 'node_gpus', 'slurm_resolver',
            'cluster_resolver_from_env', 'lost_worker_message', 'sparse_labels', 'ctc_min_frames', 'ctc_losses',
            'make_optimizer', 'build_training_model', 'set_learning_rate', 'get_learning_rate', 'learning_rate_factor',
-           'scheduled', 'step_learning_rate', 'apply_if', 'make_train_step', 'batch_signature', 'make_eval_step',
-           'step_args', 'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision', 'best_by_metric',
-           'after_validation', 'restore_for_training', 'new_training_data', 'plan_epochs', 'best_to_keep', 'Saver',
-           'scalar_summary', 'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch',
-           'TrainContext', 'check_largest_batch', 'freeze_for_epoch', 'check_writable', 'sample_rate_warnings',
-           'preflight', 'parameter_count', 'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data',
-           'epoch_entry', 'fit', 'out_of_time', 'finish_epoch', 'reduce_learning_rate', 'format_epoch',
-           'average_checkpoints']
+           'scheduled', 'schedule_epochs', 'step_learning_rate', 'apply_if', 'make_train_step', 'batch_signature',
+           'make_eval_step', 'step_args', 'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision',
+           'best_by_metric', 'after_validation', 'restore_for_training', 'weights_source', 'with_feature_statistics',
+           'new_training_data', 'plan_epochs', 'best_to_keep', 'Saver', 'scalar_summary', 'RunRecord', 'plot_metrics',
+           'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext', 'check_largest_batch', 'freeze_for_epoch',
+           'check_writable', 'sample_rate_warnings', 'preflight', 'parameter_count', 'planned_bytes',
+           'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry', 'fit', 'out_of_time', 'finish_epoch',
+           'reduce_learning_rate', 'format_epoch', 'average_checkpoints']
 
 # %% ../nbs/13_train.ipynb #8f71cf26
 import dataclasses, json, math, os, shutil, subprocess, sys, time
@@ -36,7 +36,8 @@ from .features import FeatureConfig
 from .metrics import collapse_ctc, wer, cer, corpus_wer, corpus_cer
 from .model import ModelConfig, build_model, use_fast_lstm
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
-                                    auto_workers, FeatureCache, fill_cache, cache_key, DataError, DataConfig, SplitConfig)
+                                    auto_workers, FeatureCache, fill_cache, cache_key, DataError, DataConfig, SplitConfig,
+                                    feature_statistics, NORMALIZATION_SAMPLES)
 
 # %% ../nbs/13_train.ipynb #697a8530
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +77,7 @@ class TrainConfig:
     lr_schedule: str = "constant"         # constant | cosine | one_cycle (see `learning_rate_factor`)
     warmup_epochs: float = 0.0            # epochs of linear rise to learning_rate first
     weight_decay: float = 0.0             # AdamW's decoupled decay per unit of learning rate; 0: Adam
+    normalize_features: bool = False      # measure the training features' mean/std first and build them into the model
 
 @dataclasses.dataclass(frozen=True)
 class CheckpointConfig:
@@ -267,10 +269,18 @@ def scheduled(cfg: TrainConfig) -> bool:
     "Whether the learning rate changes within the run (anything but DeepSpeech's constant rate)."
     return cfg.lr_schedule != "constant" or cfg.warmup_epochs > 0
 
+def schedule_epochs(cfg: TrainConfig, progress: ckpt.ProgressState, epoch: int) -> float:
+    "Epochs a schedule spans: --epochs, or under --max_train_minutes those the budget buys at the pace of the epochs so far."
+    start = progress.extra.get("fine_tune_from", 0)
+    planned, done, spent = cfg.epochs - start, epoch - start, progress.extra.get("train_seconds", 0.0)
+    if cfg.max_train_minutes <= 0 or done < 1 or spent <= 0: return planned
+    return min(planned, max(done, done * cfg.max_train_minutes * 60 / spent))
+
 def step_learning_rate(cfg: TrainConfig, progress: ckpt.ProgressState, epoch: int, position: int, steps: int) -> float:
     "The rate of the step ending at batch `position` of `steps` in `epoch` (a fine-tune's schedule starts afresh)."
     start = progress.extra.get("fine_tune_from", 0)
-    factor = learning_rate_factor(cfg.lr_schedule, epoch - start + position / steps, cfg.epochs - start, cfg.warmup_epochs)
+    factor = learning_rate_factor(cfg.lr_schedule, epoch - start + position / steps, schedule_epochs(cfg, progress, epoch),
+                                  cfg.warmup_epochs)
     return progress.learning_rate * factor
 
 
@@ -414,6 +424,33 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
     set_learning_rate(optimizer, lr)
     return dataclasses.replace(progress, learning_rate=lr)
 
+# %% ../nbs/13_train.ipynb #d4902a83
+def weights_source(cfg: RunConfig) -> Path | None:
+    "The checkpoint folder whose weights the run starts from (`restore_for_training`'s choice), or None: fresh."
+    from deepspeech_nb import transfer
+    cc, save = cfg.checkpoint, cfg.checkpoint.save_checkpoint_dir
+    if cc.load_train != "init" and _has_checkpoint(save): return Path(save)
+    if cc.drop_source_layers > 0: return Path(cc.load_checkpoint_dir)
+    if cc.load_train != "init" and Path(cc.load_checkpoint_dir).exists() and \
+            (cc.load_checkpoint_dir != save or transfer.is_deepspeech_tf1_checkpoint(save)):
+        return Path(cc.load_checkpoint_dir)
+    return None
+
+def with_feature_statistics(cfg: RunConfig, train_split, log=print) -> RunConfig:
+    "`cfg` whose model carries its input statistics: the starting checkpoint's, else measured (--normalize_features)."
+    source, model = weights_source(cfg), cfg.model
+    if source is not None:
+        saved = (ckpt.read_checkpoint_meta(source) or {}).get("model") or {}
+        mean, std = saved.get("feature_mean") or (), saved.get("feature_std") or ()
+        if cfg.train.normalize_features and not mean:
+            log(f"note: --normalize_features: the model in {source} was trained on raw features, it keeps them")
+        return cfg.replace(model=dataclasses.replace(model, feature_mean=mean, feature_std=std))
+    if not cfg.train.normalize_features: return cfg
+    mean, std = feature_statistics(train_split, cfg.features, seed=cfg.train.random_seed)
+    log(f"--normalize_features: input statistics from {min(len(train_split), NORMALIZATION_SAMPLES)} training sample(s) "
+        f"(coefficient 0: mean {mean[0]:.2f}, std {std[0]:.2f})")
+    return cfg.replace(model=dataclasses.replace(model, feature_mean=mean, feature_std=std))
+
 # %% ../nbs/13_train.ipynb #b7acb2bd
 def _file_set(files: str) -> frozenset: return frozenset(str(Path(f).resolve()) for f in str(files or "").split(",") if f)
 
@@ -554,6 +591,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     "Train the rest of epoch `epoch`; returns (progress at its end, EpochStats of the whole epoch)."
     from deepspeech_nb.core import progress_bar
     cfg, t0, plan = ctx.cfg, time.perf_counter(), ctx.plan(epoch)
+    ctx.horizon = progress.extra.get("fine_tune_from", 0) + schedule_epochs(cfg.train, progress, epoch)   # as the rate's
     resumed = progress.epoch == epoch and progress.step_in_epoch > 0
     done = progress.step_in_epoch if resumed else 0
     stats = EpochStats(**progress.extra["epoch_stats"]) if resumed and "epoch_stats" in progress.extra else EpochStats()
@@ -606,6 +644,7 @@ class TrainContext:
         self.cache = FeatureCache(cfg.data.feature_cache, cache_key(train_split, cfg.features, self.augment,
                                                                    cfg.train.random_seed)) if cfg.data.feature_cache else None
         self.frozen = ()   # layers frozen now (--freeze_source_layers)
+        self.horizon = float(cfg.train.epochs)   # epochs the augmentation clock spans (`train_epoch` sets it)
         self.train_step = self.new_train_step()
         self.eval_step = make_eval_step(model, cfg.features.n_input)
         self.saver = Saver(cfg, model, optimizer, self.chief)
@@ -625,14 +664,14 @@ class TrainContext:
     def clock(self, epoch: int, position: int, plan: list) -> float:
         "Augmentation clock after `position` batches of `epoch` (as `pipeline.sample_clocks` counts it)."
         total, done = sum(len(b) for b in plan), sum(len(b) for b in plan[:position])
-        return min(1.0, (epoch * total + done) / max(total * max(self.cfg.train.epochs, 1) - 1, 1))
+        return min(1.0, (epoch * total + done) / max(total * max(self.horizon, 1) - 1, 1))
 
     def _dataset(self, plan, positions, epoch):
         cfg, cache = self.cfg, self.cache
         period = epoch // cfg.data.cache_for_epochs if cache and cfg.data.cache_for_epochs else 0
         if cache is not None: self.ensure_cache(period)
         return make_dataset(self.train_split, cfg.features, plan, positions, source=self.source, epoch=epoch,
-                            epochs=cfg.train.epochs, seed=cfg.train.random_seed, augment=self.augment,
+                            epochs=self.horizon, seed=cfg.train.random_seed, augment=self.augment,
                             cache=cache, cache_period=period, log=self.log)
 
     def ensure_cache(self, period: int) -> None:
@@ -827,6 +866,7 @@ def fit(cfg: RunConfig, strategy=None, log=print) -> ckpt.ProgressState:
     "Train as `cfg` says, resuming where its checkpoints stand; returns the final progress."
     strategy = strategy or make_strategy()
     train_split, dev_split, metrics_split = load_data(cfg, log)
+    cfg = with_feature_statistics(cfg, train_split, log)   # --normalize_features, or the starting checkpoint's
     check_disk_space(cfg, train_split, log)
     model, optimizer = build_training_model(cfg, strategy)
     progress = restore_for_training(cfg, model, optimizer, log)

@@ -12,6 +12,7 @@ PACKAGES=(
   flite                                       # four more TTS voices for synth-corpus (optional)
   festival festvox-kallpc16k                  # festival's diphone voice for synth-corpus
   wordnet-base                                # WordNet 3.0 glosses: synth-corpus --text wordnet/all (starter model; WordNet licence)
+  wfrench wspanish                            # word lists (wfrench GPL-2+, wspanish public domain): bench/lm_vocabulary.py's general-vocabulary scorers
   asterisk-core-sounds-es asterisk-core-sounds-es-wav  # real recorded Spanish prompts + transcripts (import-asterisk-prompts, CC-BY-SA)
   asterisk-core-sounds-fr asterisk-core-sounds-fr-wav  # ... French (tests/test_asterisk.py)
   asterisk-core-sounds-ru asterisk-core-sounds-ru-wav  # ... Russian (the transfer-learning tutorial)

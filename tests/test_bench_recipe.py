@@ -82,3 +82,20 @@ def test_rewriting_keeps_the_notes(tmp_path):
     out.write_text(out.read_text() + "\n" + bench.NOTES + "\nwhat we learnt\n")
     bench.write_table(out, "table 2\n")
     assert out.read_text() == "table 2\n\n" + bench.NOTES + "\nwhat we learnt\n"
+
+
+def test_boolean_recipe_flags_travel_without_a_value():
+    "--normalize_features (a boolean) becomes one token, and `without` removes it without eating the next flag."
+    assert bench.to_argv({"normalize_features": True, "best_metric": "cer"}) == ["--normalize_features", "--best_metric", "cer"]
+    assert bench.without(["--normalize_features", "--n_hidden", "512"], {"normalize_features"}) == ["--n_hidden", "512"]
+    assert bench.rows_spec("", [])["normalize_features"][-1] == "--normalize_features"
+
+
+def test_lm_vocabulary_helpers(tmp_path):
+    import lm_vocabulary as lmv
+    alphabet = tmp_path / "alphabet.txt"
+    alphabet.write_text("# test\n \na\nb\nc\né\n", encoding="utf-8")
+    words = tmp_path / "words"
+    words.write_text("Abc\nbé\nbad\nab cd\nabc\n", encoding="utf-8")
+    assert lmv.spelled_words(words, alphabet) == ["abc", "bé"]      # lower-cased, spelled by the alphabet, once each
+    assert lmv.oov_rate(["abc bé", "ca abc"], {"abc", "bé"}) == pytest.approx(0.25)

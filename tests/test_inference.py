@@ -259,3 +259,25 @@ def test_export_cli_full_integer_calibrates_on_dev_files(tmp_path):
                         "--calibration_steps", "8"]) == 0
     model = Model(out / "output_graph_full_int8.tflite", weight_cache=tmp_path / "w.cache")
     assert model.logits(_audio()).shape[1] == cfg.n_classes
+
+
+def test_normalised_model_exports_fold_the_statistics(tmp_path):
+    "A model with input statistics (--normalize_features): every export takes raw windows and gives its logits."
+    import keras
+    from deepspeech_nb.export import ExportConfig, export_model
+    from deepspeech_nb.features import numpy_features
+    from deepspeech_nb.inference import Model
+    from deepspeech_nb.model import ModelConfig, build_model
+    from deepspeech_nb.text import load_alphabet
+    audio = _audio(); feats = numpy_features(audio)
+    keras.utils.set_random_seed(3)
+    cfg = ModelConfig(n_hidden=32, feature_mean=feats.mean(0) + 1.0, feature_std=feats.std(0) * 2)
+    model = build_model(cfg)
+    files = export_model(model, ExportConfig(str(tmp_path / "e"), export_tflite=True, export_quantize=False,
+                                             export_deepspeech_client=True), cfg, None, load_alphabet())
+    whole = np.asarray(model(feats[None]))[0]
+    raw = np.asarray(build_model(ModelConfig(n_hidden=32))(feats[None]))[0]   # (another model: not a vacuous check)
+    stream = Model(files["tflite"]).create_stream(); stream.feed_audio_content(audio); stream.finish_stream()
+    np.testing.assert_allclose(stream.logits, whole, atol=1e-4)
+    assert np.abs(raw - whole).max() > 1e-2
+    assert {"deepspeech_tflite", "deepspeech_pbmm"} <= set(files)   # the client graphs passed their own output checks

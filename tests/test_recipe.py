@@ -82,6 +82,17 @@ def test_a_resumed_run_counts_its_earlier_training_time(cuts, tmp_path):
     assert [m["epoch"] for m in metrics(tmp_path / "r")] == [1, 2, 3]
 
 
+def test_augmentation_clock_spans_the_time_budget(cuts, tmp_path):
+    "Under --max_train_minutes the clock (and a schedule) runs over the epochs the budget buys, not over --epochs."
+    run(cuts, tmp_path / "probe", "--epochs", "2")
+    per_epoch = progress_of(tmp_path / "probe", "last").extra["train_seconds"] / 2
+    run(cuts, tmp_path / "c", "--epochs", "100000", "--max_train_minutes", str(per_epoch * 4 / 60),
+        "--augment", "frequency_mask[n=0:2,size=2]", "--lr_schedule", "cosine")
+    p, rates = progress_of(tmp_path / "c", "last"), [m["learning_rate"] for m in metrics(tmp_path / "c")]
+    assert p.finished and 0.3 < p.augmentation_clock <= 1.0            # 4 / 100000 if it followed --epochs
+    assert rates[-1] < 0.9 * 0.01                                        # the cosine has come down
+
+
 # ---- learning-rate schedule and AdamW --------------------------------------------------------------------------
 
 def test_cosine_schedule_with_warmup_in_a_run(cuts, tmp_path):
@@ -103,7 +114,7 @@ def test_default_optimizer_is_deepspeechs_adam_and_weight_decay_makes_adamw():
 
 
 RECIPE = ("--epochs", "4", "--checkpoint_secs", "0", "--shuffle_batches", "--best_metric", "cer",
-          "--lr_schedule", "one_cycle", "--weight_decay", "0.01")
+          "--lr_schedule", "one_cycle", "--weight_decay", "0.01", "--normalize_features")
 
 
 def test_recipe_flags_resume_exactly_after_an_interruption(cuts, tmp_path, monkeypatch):
@@ -123,6 +134,21 @@ def test_recipe_flags_resume_exactly_after_an_interruption(cuts, tmp_path, monke
     assert [m["learning_rate"] for m in got] == pytest.approx([m["learning_rate"] for m in reference])
     assert [m["dev_loss"] for m in got] == pytest.approx([m["dev_loss"] for m in reference], rel=1e-5)
     assert progress_of(tmp_path / "cut", "best_dev").epoch == progress_of(tmp_path / "full", "best_dev").epoch
+
+
+# ---- --normalize_features ----------------------------------------------------------------------------------------
+
+def test_normalize_features_records_the_statistics_and_tests_with_them(cuts, tmp_path):
+    out = run(cuts, tmp_path / "n", "--epochs", "2", "--normalize_features", "--test_files", str(cuts),
+              "--test_batch_size", "3")
+    model = json.loads((tmp_path / "n" / "flags.json").read_text())["model"]
+    assert len(model["feature_mean"]) == 26 and min(model["feature_std"]) > 0
+    best = progress_of(tmp_path / "n", "best_dev")
+    assert out["test"].loss == pytest.approx(metrics(tmp_path / "n")[best.epoch - 1]["dev_loss"], rel=1e-4)
+    raw = run(cuts, tmp_path / "raw", "--epochs", "2", "--test_files", str(cuts), "--test_batch_size", "3")
+    assert "feature_mean" not in json.dumps({k: v for k, v in json.loads((tmp_path / "raw" / "flags.json").read_text())[
+        "model"].items() if v})   # off by default: DeepSpeech's raw MFCCs
+    assert raw["test"].loss != pytest.approx(out["test"].loss, rel=1e-3)
 
 
 # ---- --average_checkpoints -------------------------------------------------------------------------------------

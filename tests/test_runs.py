@@ -19,6 +19,19 @@ def run_folders(runs_dir):
     return sorted(p for p in Path(runs_dir).iterdir() if p.is_dir())
 
 
+
+def test_train_notebook_takes_the_small_data_recipe(tmp_path):
+    "`-p recipe small_data` sets the recipe's flags the notebook leaves at their CLI defaults; its own values win."
+    out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "-p", "recipe", "small_data",
+                        "-p", "epochs", "2", "-p", "n_hidden", "8")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    run, = run_folders(tmp_path)
+    params = json.loads((run / "params.json").read_text())
+    assert (params["normalize_features"], params["best_metric"]) == (True, "cer")             # from the recipe
+    assert (params["n_hidden"], params["learning_rate"], params["dropout_rate"]) == (8, 0.002, 0.0)   # the notebook's
+    model = json.loads((run / "checkpoints" / "flags.json").read_text())["model"]
+    assert len(model["feature_mean"]) == 26
+
 def test_grid_of_train_notebook_runs_into_run_folders_and_a_readable_table(tmp_path):
     out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "--name", "tiny",
                         "-p", "epochs", "2", "-p", "n_hidden", "8", "12")
