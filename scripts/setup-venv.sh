@@ -23,4 +23,7 @@ wait "$KENLM_PID" || { cat "$KENLM_LOG" >&2; echo "error: scripts/build-kenlm.sh
 cat "$KENLM_LOG"   # lmplz/build_binary/filter for build-lm (skipped when already built)
 # the venv's python3 kernel (papermill runs: deepspeech-nb run) keeps TensorFlow's start-up lines out of cells, as make lab's does
 .venv/bin/python tools/execute_notebooks.py --quiet-venv-kernel >/dev/null
+# opuslib's decoder has a SyntaxWarning ("is not" with a literal) that Python prints when it compiles the module:
+# compiled here, quietly, so that it never reaches a user's first SDB read or an executed notebook
+.venv/bin/python -W ignore -m compileall -q "$(.venv/bin/python -c 'import opuslib, os; print(os.path.dirname(opuslib.__file__))')" >/dev/null
 .venv/bin/python -c "import deepspeech_nb, opuslib, soundfile; print('deepspeech_nb', deepspeech_nb.__version__, 'ready in .venv/')"

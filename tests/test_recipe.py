@@ -151,6 +151,17 @@ def test_normalize_features_records_the_statistics_and_tests_with_them(cuts, tmp
     assert raw["test"].loss != pytest.approx(out["test"].loss, rel=1e-3)
 
 
+def test_fine_tuning_a_normalised_model_keeps_its_statistics(cuts, tmp_path):
+    "A fine-tune (and a transfer) starts from the source's weights, so it takes the source's statistics, flag or not."
+    run(cuts, tmp_path / "src", "--epochs", "3", "--normalize_features")
+    source = json.loads((tmp_path / "src" / "flags.json").read_text())["model"]
+    run(cuts, tmp_path / "ft", "--epochs", "1", "--load_checkpoint_dir", str(tmp_path / "src"), "--learning_rate", "1e-9")
+    tuned = json.loads((tmp_path / "ft" / "flags.json").read_text())["model"]
+    assert tuned["feature_mean"] == source["feature_mean"] and tuned["feature_std"] == source["feature_std"]
+    # a learning rate of 1e-9 leaves the weights as they were: the dev loss continues the source's last one
+    assert metrics(tmp_path / "ft")[0]["dev_loss"] == pytest.approx(metrics(tmp_path / "src")[-1]["dev_loss"], rel=1e-3)
+
+
 # ---- --average_checkpoints -------------------------------------------------------------------------------------
 
 def test_average_checkpoints_tests_the_mean_of_the_newest_last_checkpoints(cuts, tmp_path):
