@@ -76,8 +76,11 @@ def test_common_voice_defaults_learn_something(tmp_path):
 
 
 def test_real_speech_with_injected_parameters(tmp_path):
-    run, m, _ = run_tutorial("03_real_speech", tmp_path, epochs=1, split_seed=3, beam_width=16, **TINY)
+    run, m, _ = run_tutorial("03_real_speech", tmp_path, epochs=1, split_seed=3, beam_width=16, normalize_features=True,
+                             best_metric="cer", **TINY)
     assert m["language"] == "es" and m["train_samples"] > 300 and m["test_samples"] > 20
+    model = json.loads((run / "checkpoints" / "flags.json").read_text())["model"]
+    assert len(model["feature_mean"]) == 26                                 # the recipe's pieces reach the training
     assert {"greedy_wer", "scorer_wer"} <= set(m) and m["epochs"] == 1
     assert (run / "data" / "LICENSE").is_file() and (run / "lm" / "kenlm.scorer").is_file()
     executed = json.loads((run / "03_real_speech.ipynb").read_text())
