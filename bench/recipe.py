@@ -122,12 +122,11 @@ def rows_spec(starter: str, candidates: list) -> dict:
 def effective(argv: list) -> dict:
     "The flag values a row trains with: its own, then the recipe's where it names one and they are not given."
     v = flag_values(argv)
+    if "augment" in v: v["augment"] = [argv[i + 1] for i, a in enumerate(argv) if a == "--augment"]   # repeats
     if v.get("recipe") == "small_data":
         r = recipe()
-        v = {**{k: (x if not isinstance(x, list) else x) for k, x in r.items()}, **v}
-        if "augment" not in flag_values(argv): v["augment"] = r.get("augment", [])
-    elif "augment" in v:
-        v["augment"] = [argv[i + 1] for i, a in enumerate(argv) if a == "--augment"]
+        v = {**r, **v}
+        if "augment" not in v: v["augment"] = r.get("augment", [])
     return v
 
 

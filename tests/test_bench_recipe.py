@@ -40,6 +40,10 @@ def test_effective_flags_and_pipeline():
     assert not bench.sample_augmented(bench.BASE + ["--augment", "frequency_mask[n=2,size=10~5]"])
     assert bench.scheduled(bench.BASE + ["--lr_schedule", "cosine"])
     assert not bench.scheduled(bench.BASE)
+    masks = ["--augment", "frequency_mask[n=0:2,size=12]", "--augment", "time_mask[n=0:2,size=40]"]
+    on_recipe = bench.effective(["--recipe", "small_data", *masks])    # repeated --augment on top of the recipe
+    assert on_recipe["augment"] == [masks[1], masks[3]] and on_recipe["normalize_features"] is True
+    assert not bench.sample_augmented(["--recipe", "small_data", *masks])
 
 
 def test_a_finished_row_is_not_rerun(tmp_path, monkeypatch):
