@@ -5,13 +5,15 @@ training transcripts, measured on the recorded prompt packs with the checkpoints
     .venv/bin/python bench/lm_vocabulary.py                                  # fr and es, the 20-minute small_data rows
     .venv/bin/python bench/lm_vocabulary.py --corpora fr --row deepspeech --budget_minutes 8 --n_trials 30
 
-Per corpus, three scorers, every one made by `deepspeech-nb build-lm` (3-gram, --discount_fallback):
+Per corpus, five scorers, every one made by `deepspeech-nb build-lm` (3-gram, --discount_fallback):
 - `train`: the training transcripts (bench/recipe.py's scorer): a small vocabulary, so every test word that never
   occurred in training is out of vocabulary (OOV) and can never be output;
 - `train+words`: the same sentences plus Debian's word list of the language (wfrench / wspanish,
   /usr/share/dict/french|spanish; wfrench GPL-2+, wspanish public domain; scripts/setup-system.sh installs them), one word a line, cut to the words
   the corpus' alphabet spells: almost no test word is OOV, but the LM prefers the domain's words much less;
-- `train*10+words`: the transcripts ten times over, then the word list: the domain keeps most of its weight.
+- `train*10+words`: the transcripts ten times over, then the word list: the domain keeps most of its weight;
+- `chars:train`, `chars:train+words`: character 8-grams (`build-lm --character_lm`) of the same texts, decoded
+  lexicon-free: no word is out of vocabulary, any spelling can be output, the LM only says how likely it is.
 Each is scored with the row's best_dev checkpoint by `deepspeech-nb evaluate` (beam 256, the scorer's default weights),
 and with `--n_trials N` also with weights that `deepspeech-nb lm-optimize` tuned on the dev split. With
 `--blank_penalties P ...` a second table scores the same checkpoint with `--blank_penalty P` (beam 256, with the
@@ -26,6 +28,7 @@ from recipe import CLI, ROOT, corpus_totals, run   # the same CLI, scoring and l
 
 WORD_LISTS = {"fr": Path("/usr/share/dict/french"), "es": Path("/usr/share/dict/spanish")}
 DOMAIN_REPEATS = 10   # `train*10+words`: the transcripts this many times before the word list
+CHAR_ORDER = 8        # order of the character n-grams: words average about 5 letters, so 1-2 words of context
 
 
 def transcripts(path: Path) -> list[str]:
@@ -46,18 +49,23 @@ def oov_rate(test: list[str], vocabulary: set) -> float:
 
 
 def build(name: str, lines: list[str], data: Path, alphabet: Path, log: Path) -> Path:
-    "A scorer (data/lm_NAME/kenlm.scorer) from `lines`, built once."
-    out = data / f"lm_{name}"
-    if not (out / "kenlm.scorer").exists():
+    "A scorer (data/lm_NAME/kenlm.scorer, or chars.scorer for a `chars:` name) from `lines`, built once."
+    character = name.startswith("chars:")
+    out = data / ("lm_" + name.replace(":", "_").replace("*", "x").replace("+", "_"))
+    target = out / ("chars.scorer" if character else "kenlm.scorer")
+    if not target.exists():
         out.mkdir(parents=True, exist_ok=True)
         (out / "text.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         run(CLI + ["build-lm", "--input_txt", str(out / "text.txt"), "--output_dir", str(out), "--top_k", "1000000",
-                   "--arpa_order", "3", "--arpa_prune", "0", "--discount_fallback", "--max_arpa_memory", "10%",
-                   "--alphabet_config_path", str(alphabet)], log)
-    return out / "kenlm.scorer"
+                   "--arpa_order", str(CHAR_ORDER if character else 3), "--arpa_prune", "0", "--discount_fallback",
+                   "--max_arpa_memory", "10%", "--alphabet_config_path", str(alphabet),
+                   *(["--character_lm"] if character else [])], log)
+    return target
 
 
-def vocabulary_of(scorer: Path) -> set:
+def vocabulary_of(scorer: Path) -> set | None:
+    "The words a word scorer can output; None for a character LM (lexicon-free: any)."
+    if scorer.name == "chars.scorer": return None
     return set(next(scorer.parent.glob("vocab-*.txt")).read_text(encoding="utf-8").split())
 
 
@@ -91,18 +99,19 @@ def measure(corpus: str, work: Path, row: str, budget: float, n_trials: int) -> 
         raise SystemExit(f"{WORD_LISTS[corpus]} is missing: apt-get install {'wfrench' if corpus == 'fr' else 'wspanish'}")
     train, test = transcripts(data / "train.csv"), transcripts(data / "test.csv")
     words = spelled_words(WORD_LISTS[corpus], data / "alphabet.txt")
-    texts = {"train": train, "train+words": train + words, f"train*{DOMAIN_REPEATS}+words": train * DOMAIN_REPEATS + words}
+    texts = {"train": train, "train+words": train + words, f"train*{DOMAIN_REPEATS}+words": train * DOMAIN_REPEATS + words,
+             "chars:train": train, "chars:train+words": train + words}
     rows = []
     for name, lines in texts.items():
-        scorer = build(name.replace("*", "x").replace("+", "_"), lines, data, data / "alphabet.txt", log)
-        vocab = vocabulary_of(scorer)
-        cer, wer = score(ckpt, data, scorer, folder / f"test_lm_{name}.json", log)
-        r = {"corpus": corpus, "scorer": name, "vocabulary": len(vocab), "test_oov": oov_rate(test, vocab),
-             "cer": cer, "wer": wer}
+        scorer = build(name, lines, data, data / "alphabet.txt", log)
+        vocab, tag = vocabulary_of(scorer), name.replace(":", "_")
+        cer, wer = score(ckpt, data, scorer, folder / f"test_lm_{tag}.json", log)
+        r = {"corpus": corpus, "scorer": name, "vocabulary": None if vocab is None else len(vocab),
+             "test_oov": 0.0 if vocab is None else oov_rate(test, vocab), "cer": cer, "wer": wer}
         if n_trials:
             weights = tuned_weights(ckpt, data, scorer, n_trials, log)
             r["tuned"] = weights
-            r["cer_tuned"], r["wer_tuned"] = score(ckpt, data, scorer, folder / f"test_lm_{name}_tuned.json", log, weights)
+            r["cer_tuned"], r["wer_tuned"] = score(ckpt, data, scorer, folder / f"test_lm_{tag}_tuned.json", log, weights)
         print(json.dumps(r), flush=True); rows.append(r)
     return rows
 
@@ -137,12 +146,13 @@ def table(rows: list[dict], args) -> str:
            (" CER / WER (tuned on dev) | alpha, beta |" if tuned else "")
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for r in rows:
-        line = f"| {r['corpus']} | {r['scorer']} | {r['vocabulary']:,} | {r['test_oov']:.3f} | {r['cer']:.3f} / {r['wer']:.3f} |"
+        vocab = "any (lexicon-free)" if r["vocabulary"] is None else f"{r['vocabulary']:,}"
+        line = f"| {r['corpus']} | {r['scorer']} | {vocab} | {r['test_oov']:.3f} | {r['cer']:.3f} / {r['wer']:.3f} |"
         if tuned: line += f" {r['cer_tuned']:.3f} / {r['wer_tuned']:.3f} | {r['tuned'][0]:.2f}, {r['tuned'][1]:.2f} |"
         lines.append(line)
     return (f"# Scorers for small domains\n\nWritten by `{args.command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
             f"the best_dev checkpoint of bench/recipe.py's `{args.row}` row ({args.budget_minutes:g}-minute budget) on each "
-            "prompt pack's test split, beam 256; see the script's docstring for the three scorers.\n\n" + "\n".join(lines) + "\n")
+            "prompt pack's test split, beam 256; see the script's docstring for the scorers.\n\n" + "\n".join(lines) + "\n")
 
 
 def main(argv=None) -> int:

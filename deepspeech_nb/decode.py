@@ -6,17 +6,18 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/decode.html.md"""
 
 # %% auto #0
 __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGNED', 'KENLM_MAGIC', 'DEFAULT_ALPHA',
-           'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'DIGEST_SUFFIX', 'FST_PROPERTIES', 'DECODER_FLAG_NAMES', 'NEVER',
-           'MASK_REPAIRS', 'KENLM_PROGRAMS', 'ScorerError', 'ConstFst', 'read_const_fst', 'fst_paths', 'check_trie_fst',
-           'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary', 'check_vocabulary',
-           'check_scorer_digest', 'load_scorer', 'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer',
-           'DecoderConfig', 'config_from_params', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search',
-           'Decoder', 'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space',
-           'optimize_lm', 'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'build_lm',
-           'main_build_lm']
+           'DEFAULT_BETA', 'FST_STATE', 'FST_ARC', 'DIGEST_SUFFIX', 'CHAR_LM_MAGIC', 'SPACE_TOKEN', 'FST_PROPERTIES',
+           'DECODER_FLAG_NAMES', 'NEVER', 'MASK_REPAIRS', 'KENLM_PROGRAMS', 'ScorerError', 'ConstFst', 'read_const_fst',
+           'fst_paths', 'check_trie_fst', 'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary',
+           'check_vocabulary', 'check_scorer_digest', 'char_lm_tokens', 'read_char_lm_trailer', 'load_scorer',
+           'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig', 'config_from_params',
+           'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder',
+           'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm', 'KenLMNotFoundError',
+           'find_kenlm_bins', 'count_words', 'LMConfig', 'run_lmplz', 'run_build_binary', 'check_corpus_spelling',
+           'build_lm', 'write_char_tokens', 'package_char_lm', 'build_char_lm', 'main_build_lm']
 
 # %% ../nbs/14_decode.ipynb #5e4060c5
-import argparse, collections, concurrent.futures, gzip, hashlib, itertools, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
+import argparse, collections, concurrent.futures, gzip, hashlib, itertools, json, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -172,18 +173,20 @@ def read_trie(buf, pos:int, alphabet=None, source:str="<buffer>") -> tuple[bool,
 # %% ../nbs/14_decode.ipynb #8c380816
 @dataclass(eq=False)
 class Scorer:
-    "A KenLM word language model with its vocabulary and default weights: what beam search needs."
+    "A KenLM language model (of words, or of characters) with its vocabulary and default weights: what beam search needs."
     lm_path: Path          # the file KenLM loads (.scorer, KenLM binary or ARPA)
     vocabulary: list[str]  # the words beam search may spell, in a stable order
     alpha: float = DEFAULT_ALPHA   # default LM weight
     beta: float = DEFAULT_BETA     # default bonus per word
     is_utf8: bool = False  # built for bytes output mode: its "words" are single characters
     source: str = ""       # what it was loaded from, for messages
+    lexicon_free: bool = False  # a character LM: `vocabulary` is its token of each alphabet label; any spelling goes
     _cache: dict = field(default_factory=dict, repr=False)   # flashlight objects, per alphabet
 
     def __getstate__(self): return {**self.__dict__, "_cache": {}}   # KenLM handles do not pickle: rebuilt on use
     def __repr__(self):
-        return (f"Scorer({self.source or self.lm_path}: {len(self.vocabulary)} words, alpha={self.alpha:g}, "
+        kind = "character LM, lexicon-free" if self.lexicon_free else f"{len(self.vocabulary)} words"
+        return (f"Scorer({self.source or self.lm_path}: {kind}, alpha={self.alpha:g}, "
                 f"beta={self.beta:g}{', UTF-8' if self.is_utf8 else ''})")
 
 # %% ../nbs/14_decode.ipynb #ab3d989b
@@ -267,6 +270,38 @@ def check_scorer_digest(path) -> None:
         raise ScorerError(f"{path} is damaged: its SHA-256 differs from {record.name}, written when it was built; "
                           "copy it again or rebuild it with `deepspeech-nb build-lm`")
 
+# %% ../nbs/14_decode.ipynb #77123d2c
+CHAR_LM_MAGIC = b"DSNB-CHARLM\0"   # last bytes of a character LM (`build-lm --character_lm`): not a DeepSpeech scorer
+SPACE_TOKEN = "<sp>"                # a character LM's token for the space between words
+
+def char_lm_tokens(alphabet) -> list[str]:
+    "The character-LM token of each alphabet label, in label order (the space is `SPACE_TOKEN`)."
+    return [SPACE_TOKEN if label == " " else label for label in alphabet.labels]
+
+def read_char_lm_trailer(buf, source: str = "<buffer>") -> dict | None:
+    "The description at the end of a character LM (alphabet labels, alpha, beta, order); None for any other file."
+    tail = len(buf) - len(CHAR_LM_MAGIC) - 4
+    if tail < 0 or bytes(buf[tail + 4:]) != CHAR_LM_MAGIC: return None
+    size, = struct.unpack_from("<I", buf, tail)
+    try: meta = json.loads(bytes(buf[max(0, tail - size):tail]).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError): meta = None
+    if not isinstance(meta, dict) or not {"labels", "alpha", "beta"} <= set(meta):
+        raise ScorerError(f"{source} is damaged: its character-LM description is unreadable; copy it again or "
+                          "rebuild it with `deepspeech-nb build-lm --character_lm`")
+    return meta
+
+def _char_scorer(path: Path, meta: dict, alphabet, alpha, beta) -> Scorer:
+    "The lexicon-free `Scorer` of a character LM, checked against the model's alphabet."
+    alphabet = alphabet or load_alphabet()
+    if meta["labels"] != list(alphabet.labels):
+        raise ScorerError(f"{path} is a character LM for the alphabet {''.join(meta['labels'])!r}, not the model's "
+                          f"{alphabet.source}; build it with the model's alphabet (build-lm --character_lm "
+                          "--alphabet_config_path ...)")
+    scorer = Scorer(path, char_lm_tokens(alphabet), meta["alpha"] if alpha is None else alpha,
+                    meta["beta"] if beta is None else beta, False, str(path), lexicon_free=True)
+    _check_lm(scorer)
+    return scorer
+
 # %% ../nbs/14_decode.ipynb #de1d8f66
 def load_scorer(path,                # .scorer, folder with one, KenLM binary or ARPA file
                 alphabet=None,       # the model's alphabet: spells the vocabulary (None: DeepSpeech's English)
@@ -278,11 +313,13 @@ def load_scorer(path,                # .scorer, folder with one, KenLM binary or
     alphabet = as_alphabet(alphabet)
     path = _resolve_scorer_path(path)
     check_scorer_digest(path)
-    kind, trie = _kind_of(path), None
+    kind, trie, chars = _kind_of(path), None, None
     if kind == "kenlm":
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            at = find_trie(buf)
+            chars = read_char_lm_trailer(buf, str(path))
+            at = None if chars else find_trie(buf)
             if at is not None: trie = read_trie(buf, at, alphabet, str(path))
+    if chars is not None: return _char_scorer(path, chars, alphabet, alpha, beta)
     if trie is not None:
         utf8, a, b, words = trie
     else:
@@ -528,7 +565,7 @@ def _prepare(logits, alphabet, scorer, cutoff_prob: float, token_min_logp: float
     if scorer is not None and scorer.is_utf8 and space >= 0: logp, repeats = _repeat_as_space(logp, space)
     logp, frames = compress_blank_runs(logp)
     if repeats is not None: repeats = repeats[frames]
-    if scorer is not None and not scorer.is_utf8 and space >= 0:   # the closing space frame
+    if scorer is not None and not (scorer.is_utf8 or scorer.lexicon_free) and space >= 0:   # the closing space frame
         close = np.full((1, logp.shape[1]), NEVER, np.float32); close[0, space] = 0.0
         logp = np.concatenate([logp, close])
     return np.ascontiguousarray(logp, np.float32), frames, repeats
@@ -548,13 +585,14 @@ def _masked_frames(hyp, emissions: np.ndarray, frames: np.ndarray, n_frames: int
 
 # %% ../nbs/14_decode.ipynb #48d4e7c2
 def _flashlight_decoder(alphabet, scorer, alpha, beta, beam_width, cutoff_top_n, beam_threshold):
-    "A flashlight lexicon decoder (with a scorer) or lexicon-free decoder (without)."
+    "A flashlight lexicon decoder (word scorer) or lexicon-free decoder (character LM: beta per space; or no scorer)."
     n_tokens, space = alphabet.size + 1, _space_id(alphabet)
     top_n = max(1, min(cutoff_top_n, n_tokens))
-    if scorer is None:
+    if scorer is None or scorer.lexicon_free:
+        lm, weight, bonus = (ZeroLM(), 0.0, 0.0) if scorer is None else (_kenlm(scorer)[0], alpha * math.log(10), beta)
         opts = LexiconFreeDecoderOptions(beam_size=beam_width, beam_size_token=top_n, beam_threshold=beam_threshold,
-                                         lm_weight=0.0, sil_score=0.0, log_add=False, criterion_type=CriterionType.CTC)
-        return LexiconFreeDecoder(opts, ZeroLM(), space, alphabet.size, [])
+                                         lm_weight=weight, sil_score=bonus, log_add=False, criterion_type=CriterionType.CTC)
+        return LexiconFreeDecoder(opts, lm, space, alphabet.size, [])
     lm, trie, unk = _lexicon(scorer, alphabet)
     opts = LexiconDecoderOptions(beam_size=beam_width, beam_size_token=top_n, beam_threshold=beam_threshold,
                                  lm_weight=alpha * math.log(10), word_score=beta, unk_score=-math.inf,
@@ -591,7 +629,7 @@ def beam_search(logits:np.ndarray,    # (time, n_classes) logits or log-probabil
                 blank_penalty:float=0.0,   # subtracted from the blank's log-probability (--blank_penalty)
                 searcher:_Searcher|None=None,   # reuse the flashlight decoders of an earlier call (same settings)
                )->list[BeamResult]:   # the best `num_results` distinct transcripts, best first
-    "CTC beam search, constrained to the scorer's vocabulary and weighted by its LM when there is one."
+    "CTC beam search weighted by the scorer's LM when there is one (a word scorer also confines it to its vocabulary)."
     alphabet, scorer = as_alphabet(alphabet), as_scorer(scorer, alphabet)
     if searcher is None:
         alpha = (scorer.alpha if lm_alpha is None else lm_alpha) if scorer else 0.0
@@ -799,6 +837,27 @@ class LMConfig:
     discount_fallback: bool = False  # let lmplz use fallback discounts (tiny corpora)
     default_alpha: float = DEFAULT_ALPHA   # stored in the scorer as its default LM weight
     default_beta: float = DEFAULT_BETA     # stored in the scorer as its default word bonus
+    character_lm: bool = False     # an n-gram of characters for lexicon-free decoding (no vocabulary, no filter)
+
+# %% ../nbs/14_decode.ipynb #bb048beb
+def run_lmplz(bins: Path, cfg: LMConfig, text: Path, arpa: Path, source: str) -> None:
+    "Estimate the ARPA model of `text` (one sentence of tokens a line) with KenLM's lmplz."
+    _run_kenlm([bins / "lmplz", "--order", cfg.arpa_order, "--temp_prefix", arpa.parent, "--memory", cfg.max_arpa_memory,
+                "--text", text, "--arpa", arpa, "--prune", *cfg.arpa_prune.split("|"),
+                *(["--discount_fallback"] if cfg.discount_fallback else [])], source)
+
+def run_build_binary(bins: Path, cfg: LMConfig, arpa: Path, binary: Path, source: str) -> None:
+    "Quantise an ARPA model into KenLM's binary form, without its vocabulary strings (`-v`)."
+    _run_kenlm([bins / "build_binary", "-a", cfg.binary_a_bits, "-q", cfg.binary_q_bits, "-v", cfg.binary_type,
+                arpa, binary], source)
+
+def check_corpus_spelling(corpus, words, first_line: dict, alphabet, what: str) -> None:
+    "`DecodeError` naming the first `words` (with their lines) that `alphabet` cannot spell."
+    bad = [w for w in words if not alphabet.can_encode(w)]
+    if bad:
+        raise DecodeError(f"corpus {corpus}: {len(bad)} of {what} use characters outside alphabet "
+                          f"{alphabet.source}, e.g. " + ", ".join(f"{w!r} (line {first_line[w]})" for w in bad[:5])
+                          + "; clean the corpus (lower-case, no punctuation or digits) or add the characters to the alphabet")
 
 # %% ../nbs/14_decode.ipynb #71431a04
 def build_lm(corpus,                # text corpus, one sentence a line (.txt or .txt.gz)
@@ -808,31 +867,68 @@ def build_lm(corpus,                # text corpus, one sentence a line (.txt or 
              kenlm_bins=None,       # folder of lmplz/filter/build_binary (None: search)
              log=print)->Path:      # the .scorer written
     "Build a KenLM model and DeepSpeech scorer from a text corpus (DeepSpeech's generate_lm + generate_scorer_package)."
+    if cfg.character_lm: return build_char_lm(corpus, output_dir, cfg, alphabet, kenlm_bins, log)
     bins, alphabet = find_kenlm_bins(kenlm_bins), as_alphabet(alphabet) or load_alphabet()
     out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
     log(f"counting the words of {corpus}")
     counts, first_line = count_words(corpus, out / "lower.txt")
     top = counts.most_common(cfg.top_k)
     vocab = [w for w, _ in top]
-    bad = [w for w in vocab if not alphabet.can_encode(w)]
-    if bad:
-        raise DecodeError(f"corpus {corpus}: {len(bad)} of the top-{cfg.top_k} words use characters outside alphabet "
-                          f"{alphabet.source}, e.g. " + ", ".join(f"{w!r} (line {first_line[w]})" for w in bad[:5])
-                          + "; clean the corpus (lower-case, no punctuation or digits) or add the characters to the alphabet")
+    check_corpus_spelling(corpus, vocab, first_line, alphabet, f"the top-{cfg.top_k} words")
     vocab_path = out / f"vocab-{cfg.top_k}.txt"; vocab_path.write_text("\n".join(vocab) + "\n", encoding="utf-8")
     covered = sum(c for _, c in top) / sum(counts.values())
     log(f"{sum(counts.values())} words, {len(counts)} distinct; the top {len(vocab)} cover {covered:.2%}")
     log("estimating the ARPA model with lmplz")
-    _run_kenlm([bins / "lmplz", "--order", cfg.arpa_order, "--temp_prefix", out, "--memory", cfg.max_arpa_memory,
-                "--text", out / "lower.txt", "--arpa", out / "lm.arpa", "--prune", *cfg.arpa_prune.split("|"),
-                *(["--discount_fallback"] if cfg.discount_fallback else [])], str(corpus))
+    run_lmplz(bins, cfg, out / "lower.txt", out / "lm.arpa", str(corpus))
     log("filtering it to the vocabulary")
     _run_kenlm([bins / "filter", "single", f"model:{out / 'lm.arpa'}", out / "lm_filtered.arpa"], str(corpus), input="\n".join(vocab))
     log("quantising it into lm.binary")
-    _run_kenlm([bins / "build_binary", "-a", cfg.binary_a_bits, "-q", cfg.binary_q_bits, "-v", cfg.binary_type,
-                out / "lm_filtered.arpa", out / "lm.binary"], str(corpus))
+    run_build_binary(bins, cfg, out / "lm_filtered.arpa", out / "lm.binary", str(corpus))
     scorer = package_scorer(out / "lm.binary", vocab, out / "kenlm.scorer", alphabet, cfg.default_alpha, cfg.default_beta,
                             is_utf8=alphabet.is_bytes)
+    log(f"wrote {scorer} ({scorer.stat().st_size / 1e6:.1f} MB)")
+    return scorer
+
+# %% ../nbs/14_decode.ipynb #93f672c6
+def write_char_tokens(lower_path, chars_path) -> int:
+    "Rewrite a lower-cased corpus as space-separated characters with `SPACE_TOKEN` between words; the lines written."
+    lines = 0
+    with open(lower_path, encoding="utf-8") as src, open(chars_path, "w", encoding="utf-8") as dst:
+        for line in src:
+            words = line.split()
+            if words: dst.write(f" {SPACE_TOKEN} ".join(" ".join(w) for w in words) + "\n"); lines += 1
+    return lines
+
+def package_char_lm(lm_binary, output, alphabet, alpha: float = DEFAULT_ALPHA, beta: float = DEFAULT_BETA,
+                    order: int = 0) -> Path:
+    "Write a character LM: the KenLM binary, its JSON description, the description's length, `CHAR_LM_MAGIC`."
+    lm = Path(lm_binary).read_bytes()
+    if not lm.startswith(KENLM_MAGIC): raise ScorerError(f"{lm_binary} is not a KenLM binary; convert it with build_binary")
+    meta = json.dumps({"kind": "character n-gram for lexicon-free CTC beam search (deepspeech_nb)", "order": order,
+                       "labels": list(alphabet.labels), "space_token": SPACE_TOKEN, "alpha": alpha, "beta": beta},
+                      ensure_ascii=False).encode("utf-8")
+    data = lm + meta + struct.pack("<I", len(meta)) + CHAR_LM_MAGIC
+    record = Path(str(output) + DIGEST_SUFFIX); record.unlink(missing_ok=True)   # never a stale record beside a new file
+    atomic_write(output, data)
+    atomic_write(record, f"{hashlib.sha256(data).hexdigest()}  {Path(output).name}\n")
+    return Path(output)
+
+def build_char_lm(corpus, output_dir, cfg: LMConfig = LMConfig(arpa_order=8, character_lm=True), alphabet=None,
+                  kenlm_bins=None, log=print) -> Path:
+    "Build a character n-gram of `corpus` as `chars.scorer` for lexicon-free beam search (build-lm --character_lm)."
+    bins, alphabet = find_kenlm_bins(kenlm_bins), as_alphabet(alphabet) or load_alphabet()
+    if alphabet.is_bytes: raise DecodeError("--character_lm needs a character alphabet: a bytes output mode model's "
+                                            "labels are bytes; build a UTF-8 scorer (--bytes_output_mode) instead")
+    out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
+    counts, first_line = count_words(corpus, out / "lower.txt")
+    check_corpus_spelling(corpus, list(counts), first_line, alphabet, "its words")
+    lines = write_char_tokens(out / "lower.txt", out / "chars.txt")
+    log(f"{lines} lines, {sum(len(w) * c for w, c in counts.items())} letters; estimating an order-{cfg.arpa_order} "
+        "character model with lmplz")
+    run_lmplz(bins, cfg, out / "chars.txt", out / "lm.arpa", str(corpus))
+    run_build_binary(bins, cfg, out / "lm.arpa", out / "lm.binary", str(corpus))
+    scorer = package_char_lm(out / "lm.binary", out / "chars.scorer", alphabet, cfg.default_alpha, cfg.default_beta,
+                             cfg.arpa_order)
     log(f"wrote {scorer} ({scorer.stat().st_size / 1e6:.1f} MB)")
     return scorer
 
@@ -857,13 +953,15 @@ def _lm_parser() -> argparse.ArgumentParser:
     p.add_argument("--bytes_output_mode", "--force_bytes_output_mode", action="store_true", help="scorer for a UTF-8 bytes model")
     p.add_argument("--default_alpha", type=float, default=d.default_alpha, help="LM weight stored in the scorer")
     p.add_argument("--default_beta", type=float, default=d.default_beta, help="word bonus stored in the scorer")
+    p.add_argument("--character_lm", action="store_true", help="an n-gram of characters (chars.scorer) for lexicon-free "
+                   "decoding: any word can be spelled; give a higher --arpa_order, e.g. 8")
     return p
 
 def main_build_lm(argv: list[str]) -> int:
     "`deepspeech-nb build-lm`: DeepSpeech's generate_lm.py, packaging the scorer too."
     a = _lm_parser().parse_args(argv)
     cfg = LMConfig(a.top_k, a.arpa_order, a.max_arpa_memory, a.arpa_prune, a.binary_a_bits, a.binary_q_bits,
-                   a.binary_type, a.discount_fallback, a.default_alpha, a.default_beta)
+                   a.binary_type, a.discount_fallback, a.default_alpha, a.default_beta, a.character_lm)
     try:
         alphabet = load_alphabet(a.alphabet_config_path, a.bytes_output_mode)
         build_lm(a.input_txt, a.output_dir, cfg, alphabet, a.kenlm_bins)

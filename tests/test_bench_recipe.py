@@ -103,3 +103,7 @@ def test_lm_vocabulary_helpers(tmp_path):
     words.write_text("Abc\nbé\nbad\nab cd\nabc\n", encoding="utf-8")
     assert lmv.spelled_words(words, alphabet) == ["abc", "bé"]      # lower-cased, spelled by the alphabet, once each
     assert lmv.oov_rate(["abc bé", "ca abc"], {"abc", "bé"}) == pytest.approx(0.25)
+    assert lmv.vocabulary_of(tmp_path / "chars.scorer") is None   # a character LM: lexicon-free
+    row = {"corpus": "fr", "scorer": "chars:train", "vocabulary": None, "test_oov": 0.0, "cer": 0.2, "wer": 0.5}
+    args = type("A", (), {"command": "bench/lm_vocabulary.py", "row": "small_data", "budget_minutes": 20})()
+    assert "| fr | chars:train | any (lexicon-free) | 0.000 | 0.200 / 0.500 |" in lmv.table([row], args)

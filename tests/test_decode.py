@@ -9,6 +9,7 @@ from deepspeech_nb.core import data_path
 from deepspeech_nb.decode import (DecoderConfig, KenLMNotFoundError, ScorerError, find_kenlm_bins, load_scorer,
                                   make_decoder, synthetic_logits)
 from deepspeech_nb.evaluate import ModelOutputs, save_outputs
+from deepspeech_nb.metrics import corpus_wer, greedy_decode
 from deepspeech_nb.text import load_alphabet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +78,34 @@ def test_build_lm_makes_a_deepspeech_scorer(tmp_path):
     scorer = load_scorer(tmp_path / "kenlm.scorer")
     assert set(scorer.vocabulary) == set(corpus.read_text().split())
     assert scorer.alpha == pytest.approx(0.931289039105002)
+
+UNSEEN = ["the children played near the river while grandmother knitted",   # words vocab.txt never has
+          "a sudden frost covered the vineyard before dawn"]
+
+def test_character_lm_spells_unseen_words(tmp_path):
+    "build-lm --character_lm, then evaluate and lm-optimize with its chars.scorer, as a user runs them."
+    kenlm_or_skip()
+    p = run("build-lm", "--input_txt", data_path("deepspeech", "vocab.txt"), "--output_dir", tmp_path / "chars",
+            "--character_lm", "--arpa_order", 6, "--arpa_prune", "0", "--max_arpa_memory", "10%", "--discount_fallback")
+    assert p.returncode == 0, p.stderr
+    chars = tmp_path / "chars" / "chars.scorer"
+    assert load_scorer(chars).lexicon_free
+    alphabet = load_alphabet()
+    logits = [synthetic_logits(s, alphabet, confusion=0.3, seed=i) for i, s in enumerate(UNSEEN)]
+    outputs = save_outputs(ModelOutputs(logits, UNSEEN, ["a.wav", "b.wav"], None), tmp_path / "unseen.npz")
+    wer = {"greedy": corpus_wer(UNSEEN, [greedy_decode(l, alphabet) for l in logits])}
+    for name, scorer in (("chars", chars), ("words", SCORER)):
+        e = run("evaluate", "--logits_file", outputs, "--scorer_path", scorer, "--beam_width", 256, "--report_count", 0,
+                "--decode_num_workers", 1)
+        assert e.returncode == 0, e.stderr
+        wer[name] = float(e.stdout.split("WER: ")[1].split(",")[0])
+    assert wer["chars"] < min(wer["words"], wer["greedy"]), wer   # the word scorer cannot output the unseen words
+    o = run("lm-optimize", "--logits_file", outputs, "--scorer_path", chars, "--beam_width", 64, "--n_trials", 3,
+            "--decode_num_workers", 1)
+    assert o.returncode == 0 and "Best params: lm_alpha=" in o.stdout, o.stderr
+    french = tmp_path / "fr.txt"; french.write_text(" \n" + "\n".join("abcdefghijklmnopqrstuvwxyzé'") + "\n")
+    e = run("evaluate", "--logits_file", outputs, "--scorer_path", chars, "--alphabet_config_path", french)
+    assert e.returncode == 1 and "a character LM for the alphabet" in e.stderr and "Traceback" not in e.stderr
 
 def test_build_lm_bad_input(tmp_path):
     kenlm_or_skip()
