@@ -13,12 +13,12 @@ __all__ = ['BEST_METRICS', 'LR_SCHEDULES', 'PORT_BASE', 'CLUSTER_ERRORS', 'ONE_C
            'make_optimizer', 'build_training_model', 'set_learning_rate', 'get_learning_rate', 'learning_rate_factor',
            'scheduled', 'schedule_epochs', 'step_learning_rate', 'apply_if', 'make_train_step', 'batch_signature',
            'make_eval_step', 'step_args', 'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision',
-           'best_by_metric', 'after_validation', 'restore_for_training', 'weights_source', 'with_feature_statistics',
-           'new_training_data', 'plan_epochs', 'best_to_keep', 'Saver', 'scalar_summary', 'RunRecord', 'plot_metrics',
-           'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext', 'check_largest_batch', 'freeze_for_epoch',
-           'check_writable', 'sample_rate_warnings', 'preflight', 'parameter_count', 'planned_bytes',
-           'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry', 'fit', 'out_of_time', 'finish_epoch',
-           'reduce_learning_rate', 'format_epoch', 'average_checkpoints']
+           'best_by_metric', 'after_validation', 'training_start', 'restore_for_training', 'weights_source',
+           'with_feature_statistics', 'new_training_data', 'plan_epochs', 'best_to_keep', 'Saver', 'scalar_summary',
+           'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext',
+           'check_largest_batch', 'freeze_for_epoch', 'check_writable', 'sample_rate_warnings', 'preflight',
+           'parameter_count', 'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry',
+           'fit', 'out_of_time', 'finish_epoch', 'reduce_learning_rate', 'format_epoch', 'average_checkpoints']
 
 # %% ../nbs/13_train.ipynb #8f71cf26
 import dataclasses, json, math, os, shutil, subprocess, sys, time
@@ -400,25 +400,31 @@ def after_validation(progress: ckpt.ProgressState, dev_loss: float, cfg: TrainCo
 def _has_checkpoint(directory) -> bool:
     return bool(ckpt.list_checkpoints(directory, "last") or ckpt.list_checkpoints(directory, "best"))
 
+def training_start(cfg: RunConfig) -> tuple[str, str]:
+    "How the run starts: ('resume', save dir), ('transfer' or 'fine_tune', --load_checkpoint_dir) or ('fresh', '')."
+    from deepspeech_nb import transfer
+    cc, save = cfg.checkpoint, cfg.checkpoint.save_checkpoint_dir
+    if cc.load_train != "init" and _has_checkpoint(save): return "resume", save    # our own run
+    if cc.drop_source_layers > 0: return "transfer", cc.load_checkpoint_dir         # a new alphabet
+    if cc.load_train != "init" and Path(cc.load_checkpoint_dir).exists() and \
+            (cc.load_checkpoint_dir != save or transfer.is_deepspeech_tf1_checkpoint(save)):
+        return "fine_tune", cc.load_checkpoint_dir                                  # another model
+    return "fresh", ""
+
 def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.ProgressState:
     "Load the checkpoint training continues from (or transfer, or nothing); returns the progress to continue."
     from deepspeech_nb import transfer
-    cc, save = cfg.checkpoint, cfg.checkpoint.save_checkpoint_dir
-    if cc.load_train != "init" and _has_checkpoint(save):             # our own run: resume it
-        ckpt.check_checkpoint_meta(ckpt.read_checkpoint_meta(save), cfg.model, cfg.features, cfg.alphabet, save)
-        progress = ckpt.load_checkpoint(save, model, optimizer, cc.load_train)   # `plan_epochs` says resume or fine-tune
-    elif cc.drop_source_layers > 0:                                     # transfer learning
-        transfer.transfer_weights(model, cfg.model, cc.load_checkpoint_dir, cc.drop_source_layers, log=log)
-        progress = ckpt.ProgressState()
-    elif cc.load_train != "init" and Path(cc.load_checkpoint_dir).exists() and \
-            (cc.load_checkpoint_dir != save or transfer.is_deepspeech_tf1_checkpoint(save)):
-        source = transfer.resolve_load_dir(cc.load_checkpoint_dir, log=log)  # fine-tuning another model
+    (kind, source), cc, progress = training_start(cfg), cfg.checkpoint, ckpt.ProgressState()
+    if kind == "resume":
+        ckpt.check_checkpoint_meta(ckpt.read_checkpoint_meta(source), cfg.model, cfg.features, cfg.alphabet, source)
+        progress = ckpt.load_checkpoint(source, model, optimizer, cc.load_train)   # `plan_epochs` says resume or fine-tune
+    elif kind == "transfer":
+        transfer.transfer_weights(model, cfg.model, source, cc.drop_source_layers, log=log)
+    elif kind == "fine_tune":
+        source = transfer.resolve_load_dir(source, log=log)
         transfer.check_fine_tune(source, cfg.alphabet, cfg.model)
         loaded = transfer.load_model(source, cc.load_train, ckpt.TRAIN_LOAD_ORDER, model=model, log=log)
         log(f"fine-tuning the model in {source} (trained {loaded.progress.epoch} epochs): {cfg.train.epochs} epochs")
-        progress = ckpt.ProgressState()
-    else:
-        progress = ckpt.ProgressState()
     lr = cfg.train.learning_rate if cfg.train.force_initialize_learning_rate or progress.learning_rate is None \
         else progress.learning_rate
     set_learning_rate(optimizer, lr)
@@ -426,15 +432,9 @@ def restore_for_training(cfg: RunConfig, model, optimizer, log=print) -> ckpt.Pr
 
 # %% ../nbs/13_train.ipynb #d4902a83
 def weights_source(cfg: RunConfig) -> Path | None:
-    "The checkpoint folder whose weights the run starts from (`restore_for_training`'s choice), or None: fresh."
-    from deepspeech_nb import transfer
-    cc, save = cfg.checkpoint, cfg.checkpoint.save_checkpoint_dir
-    if cc.load_train != "init" and _has_checkpoint(save): return Path(save)
-    if cc.drop_source_layers > 0: return Path(cc.load_checkpoint_dir)
-    if cc.load_train != "init" and Path(cc.load_checkpoint_dir).exists() and \
-            (cc.load_checkpoint_dir != save or transfer.is_deepspeech_tf1_checkpoint(save)):
-        return Path(cc.load_checkpoint_dir)
-    return None
+    "The checkpoint folder whose weights the run starts from (`training_start`'s), or None: fresh."
+    kind, source = training_start(cfg)
+    return None if kind == "fresh" else Path(source)
 
 def with_feature_statistics(cfg: RunConfig, train_split, log=print) -> RunConfig:
     "`cfg` whose model carries its input statistics: the starting checkpoint's, else measured (--normalize_features)."
@@ -446,8 +446,9 @@ def with_feature_statistics(cfg: RunConfig, train_split, log=print) -> RunConfig
             log(f"note: --normalize_features: the model in {source} was trained on raw features, it keeps them")
         return cfg.replace(model=dataclasses.replace(model, feature_mean=mean, feature_std=std))
     if not cfg.train.normalize_features: return cfg
-    mean, std = feature_statistics(train_split, cfg.features, seed=cfg.train.random_seed)
-    log(f"--normalize_features: input statistics from {min(len(train_split), NORMALIZATION_SAMPLES)} training sample(s) "
+    n = min(len(train_split), NORMALIZATION_SAMPLES)   # a bounded pass: at most 1,000 decodes, however big the corpus
+    mean, std = feature_statistics(train_split, cfg.features, max_samples=n, seed=cfg.train.random_seed)
+    log(f"--normalize_features: input statistics from {n} training sample(s) "
         f"(coefficient 0: mean {mean[0]:.2f}, std {std[0]:.2f})")
     return cfg.replace(model=dataclasses.replace(model, feature_mean=mean, feature_std=std))
 
