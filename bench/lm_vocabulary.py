@@ -12,7 +12,7 @@ Per corpus, five scorers, every one made by `deepspeech-nb build-lm` (3-gram, --
   /usr/share/dict/french|spanish; wfrench GPL-2+, wspanish public domain; scripts/setup-system.sh installs them), one word a line, cut to the words
   the corpus' alphabet spells: almost no test word is OOV, but the LM prefers the domain's words much less;
 - `train*10+words`: the transcripts ten times over, then the word list: the domain keeps most of its weight;
-- `chars:train`, `chars:train+words`: character 8-grams (`build-lm --character_lm`) of the same texts, decoded
+- `chars:train`, `chars:train+words`: character 6-grams (`build-lm --character_lm`) of the same texts, decoded
   lexicon-free: no word is out of vocabulary, any spelling can be output, the LM only says how likely it is.
 Each is scored with the row's best_dev checkpoint by `deepspeech-nb evaluate` (beam 256, the scorer's default weights),
 and with `--n_trials N` also with weights that `deepspeech-nb lm-optimize` tuned on the dev split. With
@@ -28,7 +28,7 @@ from recipe import CLI, ROOT, corpus_totals, run   # the same CLI, scoring and l
 
 WORD_LISTS = {"fr": Path("/usr/share/dict/french"), "es": Path("/usr/share/dict/spanish")}
 DOMAIN_REPEATS = 10   # `train*10+words`: the transcripts this many times before the word list
-CHAR_ORDER = 8        # order of the character n-grams: words average about 5 letters, so 1-2 words of context
+CHAR_ORDER = 6        # order of the character n-grams: the highest the default KenLM build (max order 6) takes
 
 
 def transcripts(path: Path) -> list[str]:

@@ -913,7 +913,7 @@ def package_char_lm(lm_binary, output, alphabet, alpha: float = DEFAULT_ALPHA, b
     atomic_write(record, f"{hashlib.sha256(data).hexdigest()}  {Path(output).name}\n")
     return Path(output)
 
-def build_char_lm(corpus, output_dir, cfg: LMConfig = LMConfig(arpa_order=8, character_lm=True), alphabet=None,
+def build_char_lm(corpus, output_dir, cfg: LMConfig = LMConfig(arpa_order=6, character_lm=True), alphabet=None,
                   kenlm_bins=None, log=print) -> Path:
     "Build a character n-gram of `corpus` as `chars.scorer` for lexicon-free beam search (build-lm --character_lm)."
     bins, alphabet = find_kenlm_bins(kenlm_bins), as_alphabet(alphabet) or load_alphabet()
@@ -954,7 +954,7 @@ def _lm_parser() -> argparse.ArgumentParser:
     p.add_argument("--default_alpha", type=float, default=d.default_alpha, help="LM weight stored in the scorer")
     p.add_argument("--default_beta", type=float, default=d.default_beta, help="word bonus stored in the scorer")
     p.add_argument("--character_lm", action="store_true", help="an n-gram of characters (chars.scorer) for lexicon-free "
-                   "decoding: any word can be spelled; give a higher --arpa_order, e.g. 8")
+                   "decoding: any word can be spelled; give a higher --arpa_order, e.g. 6 (the most KenLM's default build takes)")
     return p
 
 def main_build_lm(argv: list[str]) -> int:
