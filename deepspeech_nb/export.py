@@ -700,7 +700,10 @@ def write_full_integer_tflite(stream: keras.Model, out: Path, cfg: ExportConfig,
                                                     "pass --calibration_files (a CSV/SDB) or --dev_files")
     steps = calibration_steps(stream, cfg.calibration_files, feature_cfg, cfg.calibration_steps)
     tflite = to_full_integer_tflite(stream, steps)
-    check_tflite(tflite, stream, 0.5, steps[-1])   # on real input: the calibrated ranges hold there, not on noise
+    # on real input (the calibrated ranges hold there, not on noise). int8 activations of a small, briefly trained
+    # model differ by up to about half the largest logit (0.53 seen on lesson 16's LDC93S1 model); a broken
+    # conversion (zeros, garbage) differs by 1 or more
+    check_tflite(tflite, stream, 0.75, steps[-1])
     return _write_atomic(out / f"{cfg.export_file_name}_full_int8.tflite",
                          embed_metadata(tflite, {**meta, "quantized": True, "full_integer": True}))
 
