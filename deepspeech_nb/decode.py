@@ -10,11 +10,12 @@ __all__ = ['TRIE_MAGIC', 'TRIE_VERSION', 'FST_MAGIC', 'FST_ALIGN', 'FST_IS_ALIGN
            'DECODER_FLAG_NAMES', 'NEVER', 'MASK_REPAIRS', 'KENLM_PROGRAMS', 'ScorerError', 'ConstFst', 'read_const_fst',
            'fst_paths', 'check_trie_fst', 'find_trie', 'read_trie', 'Scorer', 'read_vocabulary', 'arpa_vocabulary',
            'check_vocabulary', 'check_scorer_digest', 'char_lm_tokens', 'read_char_lm_trailer', 'load_scorer',
-           'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'DecoderConfig', 'config_from_params',
-           'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder', 'DecodePool', 'GreedyDecoder',
-           'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm', 'KenLMNotFoundError',
-           'find_kenlm_bins', 'count_words', 'LMConfig', 'run_lmplz', 'run_build_binary', 'check_corpus_spelling',
-           'build_lm', 'write_char_tokens', 'package_char_lm', 'build_char_lm', 'main_build_lm']
+           'as_scorer', 'minimal_trie', 'const_fst_bytes', 'package_scorer', 'write_with_digest', 'DecoderConfig',
+           'config_from_params', 'apply_cutoff', 'BeamResult', 'compress_blank_runs', 'beam_search', 'Decoder',
+           'DecodePool', 'GreedyDecoder', 'BeamSearchDecoder', 'make_decoder', 'lm_search_space', 'optimize_lm',
+           'KenLMNotFoundError', 'find_kenlm_bins', 'count_words', 'LMConfig', 'run_lmplz', 'run_build_binary',
+           'check_corpus_spelling', 'build_lm', 'write_char_tokens', 'package_char_lm', 'build_char_lm',
+           'main_build_lm']
 
 # %% ../nbs/14_decode.ipynb #5e4060c5
 import argparse, collections, concurrent.futures, gzip, hashlib, itertools, json, math, mmap, multiprocessing, os, shutil, struct, subprocess, sys
@@ -436,9 +437,13 @@ def package_scorer(lm_binary,          # KenLM binary built with `build_binary -
     trailer = TRIE_MAGIC + struct.pack("<i?dd", TRIE_VERSION, is_utf8, alpha, beta)
     fst = const_fst_bytes(*minimal_trie(sorted(_word_labels(w, alphabet, is_utf8, space) for w in vocabulary)),
                           offset=len(lm) + len(trailer))
-    record = Path(str(output) + DIGEST_SUFFIX); record.unlink(missing_ok=True)   # never a stale record beside a new file
-    atomic_write(output, lm + trailer + fst)
-    atomic_write(record, f"{hashlib.sha256(lm + trailer + fst).hexdigest()}  {Path(output).name}\n")
+    return write_with_digest(output, lm + trailer + fst)
+
+def write_with_digest(output, data: bytes) -> Path:
+    "Write a scorer file and its SHA-256 record (`check_scorer_digest` reads it), never a stale record beside it."
+    record = Path(str(output) + DIGEST_SUFFIX); record.unlink(missing_ok=True)
+    atomic_write(output, data)
+    atomic_write(record, f"{hashlib.sha256(data).hexdigest()}  {Path(output).name}\n")
     return Path(output)
 
 # %% ../nbs/14_decode.ipynb #21b6eebe
@@ -907,11 +912,7 @@ def package_char_lm(lm_binary, output, alphabet, alpha: float = DEFAULT_ALPHA, b
     meta = json.dumps({"kind": "character n-gram for lexicon-free CTC beam search (deepspeech_nb)", "order": order,
                        "labels": list(alphabet.labels), "space_token": SPACE_TOKEN, "alpha": alpha, "beta": beta},
                       ensure_ascii=False).encode("utf-8")
-    data = lm + meta + struct.pack("<I", len(meta)) + CHAR_LM_MAGIC
-    record = Path(str(output) + DIGEST_SUFFIX); record.unlink(missing_ok=True)   # never a stale record beside a new file
-    atomic_write(output, data)
-    atomic_write(record, f"{hashlib.sha256(data).hexdigest()}  {Path(output).name}\n")
-    return Path(output)
+    return write_with_digest(output, lm + meta + struct.pack("<I", len(meta)) + CHAR_LM_MAGIC)
 
 def build_char_lm(corpus, output_dir, cfg: LMConfig = LMConfig(arpa_order=6, character_lm=True), alphabet=None,
                   kenlm_bins=None, log=print) -> Path:
