@@ -182,9 +182,14 @@ def prepare(corpus: str, work: Path) -> dict:
         run(CLI + ["build-lm", "--input_txt", str(lm / "train.txt"), "--output_dir", str(lm), "--top_k", "50000",
                    "--arpa_order", "3", "--arpa_prune", "0", "--discount_fallback", "--max_arpa_memory", "10%",
                    *(["--alphabet_config_path", str(alphabet)] if alphabet else [])], log)
+    chars = lm / "chars" / "chars.scorer"
+    if not chars.exists():   # the lexicon-free character 6-gram of the same transcripts (spells unseen words)
+        run(CLI + ["build-lm", "--input_txt", str(lm / "train.txt"), "--output_dir", str(chars.parent),
+                   "--character_lm", "--arpa_order", "6", "--arpa_prune", "0", "--discount_fallback",
+                   "--max_arpa_memory", "10%", *(["--alphabet_config_path", str(alphabet)] if alphabet else [])], log)
     flags = ["--train_files", str(csvs / "train.csv"), "--dev_files", str(csvs / "dev.csv"),
              "--test_files", str(csvs / "test.csv"), *(["--alphabet_config_path", str(alphabet)] if alphabet else [])]
-    return {"flags": flags, "scorer": str(scorer), "alphabet": str(alphabet) if alphabet else "",
+    return {"flags": flags, "scorer": str(scorer), "char_scorer": str(chars), "alphabet": str(alphabet) if alphabet else "",
             "test": str(csvs / "test.csv"),
             "train_hours": sum(os.path.getsize(r) for r in (csvs / "clips").glob("*.wav")) / 32000 / 3600
             if corpus != "synth" else None}
@@ -234,23 +239,27 @@ def run_row(corpus: str, name: str, argv: list, data: dict, budget: float, work:
     wall = run(train_cmd, log)
     metrics = json.loads((ckpt / "run" / "metrics.json").read_text())
     evaluated = ckpt / "averaged" if "--average_checkpoints" in argv else ckpt
-    eval_cmd = CLI + ["evaluate", "--checkpoint_dir", str(evaluated), "--test_files", data["test"],
-                      *(["--alphabet_config_path", data["alphabet"]] if data["alphabet"] else []),
-                      "--scorer_path", data["scorer"], "--beam_width", str(beam_width), "--test_batch_size", "16",
-                      "--report_count", "1", "--test_output_file", str(folder / "test_lm.json")]
-    eval_wall = run(eval_cmd, log)
+    eval_cmd, char_cmd = (CLI + ["evaluate", "--checkpoint_dir", str(evaluated), "--test_files", data["test"],
+                                 *(["--alphabet_config_path", data["alphabet"]] if data["alphabet"] else []),
+                                 "--scorer_path", scorer, "--beam_width", str(beam_width), "--test_batch_size", "16",
+                                 "--report_count", "1", "--test_output_file", str(folder / out)]
+                          for scorer, out in ((data["scorer"], "test_lm.json"), (data["char_scorer"], "test_chars.json")))
+    eval_wall = run(eval_cmd, log) + run(char_cmd, log)
     cer_g, wer_g = corpus_totals(folder / "test_greedy.json")
     cer_lm, wer_lm = corpus_totals(folder / "test_lm.json")
+    cer_chars, wer_chars = corpus_totals(folder / "test_chars.json")
     row = {"corpus": corpus, "row": name, "flags": argv, "scheduled": scheduled(argv),
            "sample_augmented": sample_augmented(argv), "epochs": len(metrics), "epochs_flag": epochs,
            "epochs_from": epochs_from, "train_seconds": round(sum(m.get("seconds", 0) for m in metrics), 1),
            "wall_seconds": round(wall, 1), "eval_seconds": round(eval_wall, 1), "budget_minutes": budget,
            "cer_greedy": cer_g, "wer_greedy": wer_g, "cer_lm": cer_lm, "wer_lm": wer_lm,
+           "cer_chars": cer_chars, "wer_chars": wer_chars,
            "best_dev_cer": min((m["dev_cer"] for m in metrics if m.get("dev_cer") is not None), default=None),
            "last_train_loss": metrics[-1].get("train_loss") if metrics else None,
            "load_average": os.getloadavg()[0], "beam_width": beam_width,
            "train_command": "deepspeech-nb " + shlex.join(train_cmd[len(CLI):]).replace(str(ROOT) + "/", ""),
-           "eval_command": "deepspeech-nb " + shlex.join(eval_cmd[len(CLI):]).replace(str(ROOT) + "/", "")}
+           "eval_command": "deepspeech-nb " + shlex.join(eval_cmd[len(CLI):]).replace(str(ROOT) + "/", ""),
+           "char_eval_command": "deepspeech-nb " + shlex.join(char_cmd[len(CLI):]).replace(str(ROOT) + "/", "")}
     (folder / "row.json").write_text(json.dumps(row, indent=1) + "\n")
     return row
 
@@ -259,20 +268,23 @@ def run_row(corpus: str, name: str, argv: list, data: dict, budget: float, work:
 def table(results: dict, corpora: list, rows: list, args, note: str) -> str:
     "RECIPE.md: one line per row, a column group per corpus; the rows' flags and the exact commands below it."
     def cell(r):
-        if r is None: return ["not run", "", "", ""]
-        if "error" in r: return ["failed: " + r["error"].splitlines()[0][:80], "", "", ""]
-        return [f"{r['cer_greedy']:.3f} / {r['wer_greedy']:.3f}", f"{r['cer_lm']:.3f} / {r['wer_lm']:.3f}",
+        if r is None: return ["not run", "", "", "", ""]
+        if "error" in r: return ["failed: " + r["error"].splitlines()[0][:80], "", "", "", ""]
+        chars = f"{r['cer_chars']:.3f} / {r['wer_chars']:.3f}" if "cer_chars" in r else "not run"
+        return [f"{r['cer_greedy']:.3f} / {r['wer_greedy']:.3f}", f"{r['cer_lm']:.3f} / {r['wer_lm']:.3f}", chars,
                 str(r["epochs"]) + (f" (of {r['epochs_flag']})" if r["scheduled"] else ""),
                 f"{r['train_seconds']:.0f} / {r['wall_seconds']:.0f}"]
     head = ["row"]
-    for c in corpora: head += [f"{c}: CER / WER greedy", f"{c}: CER / WER LM", f"{c}: epochs", f"{c}: s train / wall"]
+    for c in corpora: head += [f"{c}: CER / WER greedy", f"{c}: CER / WER LM", f"{c}: CER / WER char LM",
+                               f"{c}: epochs", f"{c}: s train / wall"]
     lines = ["# Small-data recipe, side by side", "",
              f"Written by `{args.command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
              f"{args.budget_minutes:g} training minutes a row (`--max_train_minutes {args.budget_minutes:g}`: "
              "training ends at the end of the epoch in which the budget passed). Test CER / WER on each corpus' "
              "test split (sentences never in training) of the best_dev checkpoint, decoded greedily and by beam "
              f"search (width {args.beam_width}) with a scorer that `build-lm` made from the training transcripts "
-             "(3-gram, the scorer's default alpha and beta). Epochs: those trained (scheduled rows: of the "
+             "(LM: word 3-gram; char LM: the lexicon-free character 6-gram of `build-lm --character_lm`; "
+             "each with its default alpha and beta). Epochs: those trained (scheduled rows: of the "
              "`--epochs` their schedule ran over); seconds: the epochs' training time (metrics.json; validation and "
              "checkpoint saving not included), and the wall time of the whole `train` command (start-up, feature "
              "cache, validation, checkpoints, test).",
@@ -287,7 +299,8 @@ def table(results: dict, corpora: list, rows: list, args, note: str) -> str:
     lines += ["", "Exact commands (`deepspeech-nb` is the venv's CLI; each job ran under `nice -n 15`):", ""]
     for (corpus, name), r in results.items():
         if r and "train_command" in r:
-            lines += [f"- {corpus} / {name}:", f"  - `{r['train_command']}`", f"  - `{r['eval_command']}`"]
+            lines += [f"- {corpus} / {name}:", f"  - `{r['train_command']}`", f"  - `{r['eval_command']}`",
+                      *([f"  - `{r['char_eval_command']}`"] if "char_eval_command" in r else [])]
     return "\n".join(lines) + "\n"
 
 
@@ -343,7 +356,8 @@ def main(argv=None) -> int:
             results[corpus, name] = r
             if "error" not in r:
                 print(f"{corpus} / {name}: CER/WER greedy {r['cer_greedy']:.3f}/{r['wer_greedy']:.3f}, LM "
-                      f"{r['cer_lm']:.3f}/{r['wer_lm']:.3f}, {r['epochs']} epochs, {r['train_seconds']:.0f} s training, "
+                      f"{r['cer_lm']:.3f}/{r['wer_lm']:.3f}, char LM {r['cer_chars']:.3f}/{r['wer_chars']:.3f}, "
+                      f"{r['epochs']} epochs, {r['train_seconds']:.0f} s training, "
                       f"{r['wall_seconds']:.0f} s wall", flush=True)
             write_table(Path(a.output), table(results, a.corpora, list(spec.items()), a, a.note))
     for corpus in a.corpora:
@@ -357,7 +371,8 @@ def main(argv=None) -> int:
             emit("recipe", fig, r["cer_greedy"], "CER", "DeepSpeech's recipe, same corpus and budget",
                  base["cer_greedy"] if ok else float("nan"), higher_is_better=False,
                  target="<= 0.5x" if name in ("small_data", "fine_tune") else "",
-                 note=f"LM CER {r['cer_lm']:.3f} WER {r['wer_lm']:.3f}; greedy WER {r['wer_greedy']:.3f}; "
+                 note=f"LM CER {r['cer_lm']:.3f} WER {r['wer_lm']:.3f}; char LM CER {r.get('cer_chars', float('nan')):.3f} "
+                      f"WER {r.get('wer_chars', float('nan')):.3f}; greedy WER {r['wer_greedy']:.3f}; "
                       f"{r['epochs']} epochs, {r['train_seconds']:.0f} s training")
     if a.table_only: write_table(Path(a.output), table(results, a.corpora, list(spec.items()), a, a.note))
     print(f"wrote {a.output}")

@@ -66,8 +66,12 @@ def test_table_names_every_row(tmp_path):
     args = type("A", (), {"budget_minutes": 3.0, "beam_width": 256, "command": "bench/recipe.py"})()
     text = bench.table({("es", "deepspeech"): row, ("es", "small_data"): {"error": "exit 1: boom"}}, ["es"],
                        list(bench.rows_spec("", []).items()), args, "")
-    assert "| deepspeech | 0.400 / 0.900 | 0.350 / 0.600 | 12 | 180 / 230 |" in text
+    assert "| deepspeech | 0.400 / 0.900 | 0.350 / 0.600 | not run | 12 | 180 / 230 |" in text   # a row before char LMs
     assert "failed: exit 1: boom" in text and "| speed | not run |" in text
+    row |= {"cer_chars": 0.3, "wer_chars": 0.7, "char_eval_command": "deepspeech-nb evaluate --scorer_path chars.scorer"}
+    text = bench.table({("es", "deepspeech"): row}, ["es"], list(bench.rows_spec("", []).items()), args, "")
+    assert "| deepspeech | 0.400 / 0.900 | 0.350 / 0.600 | 0.300 / 0.700 | 12 | 180 / 230 |" in text
+    assert "`deepspeech-nb evaluate --scorer_path chars.scorer`" in text
 
 
 @pytest.mark.slow

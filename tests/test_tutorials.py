@@ -81,8 +81,9 @@ def test_real_speech_with_injected_parameters(tmp_path):
     assert m["language"] == "es" and m["train_samples"] > 300 and m["test_samples"] > 20
     model = json.loads((run / "checkpoints" / "flags.json").read_text())["model"]
     assert len(model["feature_mean"]) == 26                                 # the recipe's pieces reach the training
-    assert {"greedy_wer", "scorer_wer"} <= set(m) and m["epochs"] == 1
+    assert {"greedy_wer", "scorer_wer", "char_lm_wer", "char_lm_cer"} <= set(m) and m["epochs"] == 1
     assert (run / "data" / "LICENSE").is_file() and (run / "lm" / "kenlm.scorer").is_file()
+    assert (run / "lm" / "chars" / "chars.scorer").is_file()
     executed = json.loads((run / "03_real_speech.ipynb").read_text())
     players = ["<audio" in "".join(o.get("data", {}).get("text/html", "")) for c in executed["cells"] for o in c.get("outputs", [])]
     assert sum(players) == 3                                                # n_listen clips are there to listen to
@@ -92,8 +93,9 @@ def test_real_speech_with_injected_parameters(tmp_path):
 def test_real_speech_defaults_learn_spanish(tmp_path):
     run, m, seconds = run_tutorial("03_real_speech", tmp_path)
     print(f"03_real_speech defaults: greedy WER {m['greedy_wer']:.3f} CER {m['greedy_cer']:.3f}, "
-          f"scorer WER {m['scorer_wer']:.3f} CER {m['scorer_cer']:.3f} in {seconds:.0f} s; {m['seconds']}")
-    assert m["greedy_cer"] < 0.8 and m["scorer_cer"] < 0.9
+          f"scorer WER {m['scorer_wer']:.3f} CER {m['scorer_cer']:.3f}, char LM WER {m['char_lm_wer']:.3f} "
+          f"CER {m['char_lm_cer']:.3f} in {seconds:.0f} s; {m['seconds']}")
+    assert m["greedy_cer"] < 0.8 and m["scorer_cer"] < 0.9 and m["char_lm_cer"] < 0.8
 
 
 @pytest.mark.slow  # about 90 s on a loaded 2-core machine: two imports and two trainings
