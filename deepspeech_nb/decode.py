@@ -28,7 +28,7 @@ from flashlight.lib.text.decoder.kenlm import KenLM
 from flashlight.lib.text.dictionary import Dictionary
 from .core import data_path, atomic_write
 from .text import Alphabet, UTF8Alphabet, as_alphabet, load_alphabet
-from .metrics import DecodeError, _check_logits, collapse_ctc, greedy_decode, log_softmax, synthetic_logits, tidy_spaces
+from .metrics import DecodeError, _check_logits, collapse_ctc, greedy_decode, log_softmax, synthetic_logits
 
 
 # %% ../nbs/14_decode.ipynb #7b8c4931
@@ -533,7 +533,7 @@ def _result(hyp, alphabet, frames: np.ndarray, repeats=None) -> BeamResult:
         for t in joins: toks[t] = toks[t - 1]   # a "space" standing for a repeated label (`_repeat_as_space`) joins its run
     starts = (toks != blank) & (toks >= 0) & np.r_[True, toks[1:] != toks[:-1]]   # first frame of each label's run
     tokens, steps = toks[starts].tolist(), frames[:len(toks)][starts].tolist()
-    return BeamResult(tidy_spaces(alphabet.decode(tokens)), float(hyp.score), tuple(tokens), tuple(steps))
+    return BeamResult(alphabet.decode(tokens).strip(" "), float(hyp.score), tuple(tokens), tuple(steps))
 
 # %% ../nbs/14_decode.ipynb #9f784023
 def _repeat_as_space(logp: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:

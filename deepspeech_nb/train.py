@@ -33,7 +33,7 @@ from . import checkpoints as ckpt
 from .core import environment, atomic_write
 from .augment import AugmentConfig
 from .features import FeatureConfig
-from .metrics import collapse_ctc, tidy_spaces, wer, cer, corpus_wer, corpus_cer
+from .metrics import collapse_ctc, wer, cer, corpus_wer, corpus_cer
 from .model import ModelConfig, build_model, use_fast_lstm
 from .pipeline import (load_split, batch_plan, make_dataset, largest_batch, AudioSource, SampleLoader,
                                     auto_workers, FeatureCache, fill_cache, cache_key, DataError, DataConfig, SplitConfig,
@@ -362,7 +362,7 @@ def evaluate_split(eval_step, split, cfg: RunConfig, batch_size: int, desc: str 
     ids, refs, losses, logits = split_logits(eval_step, split, cfg, batch_size, desc)
     blank = cfg.model.n_classes - 1
     hyps = decoder.decode_batch(logits) if decoder is not None else \
-        [tidy_spaces(cfg.alphabet.decode(collapse_ctc(l.argmax(-1), blank))) for l in logits]
+        [cfg.alphabet.decode(collapse_ctc(l.argmax(-1), blank)) for l in logits]
     rows = [{"sample_id": i, "reference": r, "hypothesis": h, "wer": wer(r, h), "cer": cer(r, h), "loss": l}
             for i, r, h, l in zip(ids, refs, hyps, losses)]
     finite = [r["loss"] for r in rows if math.isfinite(r["loss"])]
