@@ -528,11 +528,13 @@ class BeamResult:
 
 def _result(hyp, alphabet, frames: np.ndarray, repeats=None) -> BeamResult:
     "A `BeamResult` from flashlight's per-frame tokens (one padding token at each end; `frames`: original frame of each)."
-    toks, blank, space = np.asarray(hyp.tokens[1:len(frames) + 1], np.int64), alphabet.size, _space_id(alphabet)
-    if repeats is not None and (joins := np.flatnonzero((toks[1:] == space) & repeats[1:len(toks)]) + 1).size:
-        for t in joins: toks[t] = toks[t - 1]   # a "space" standing for a repeated label (`_repeat_as_space`) joins its run
-    starts = (toks != blank) & (toks >= 0) & np.r_[True, toks[1:] != toks[:-1]]   # first frame of each label's run
-    tokens, steps = toks[starts].tolist(), frames[:len(toks)][starts].tolist()
+    toks, blank, space = list(hyp.tokens)[1:len(frames) + 1], alphabet.size, _space_id(alphabet)
+    if repeats is not None:   # a "space" that stands for a repeated label (see `_repeat_as_space`) joins that label's run
+        for t in range(1, len(toks)):
+            if toks[t] == space and repeats[t]: toks[t] = toks[t - 1]
+    tokens, steps = [], []
+    for t, tok in enumerate(toks):
+        if tok != blank and tok >= 0 and (t == 0 or tok != toks[t - 1]): tokens.append(tok); steps.append(int(frames[t]))
     return BeamResult(alphabet.decode(tokens).strip(" "), float(hyp.score), tuple(tokens), tuple(steps))
 
 # %% ../nbs/14_decode.ipynb #9f784023

@@ -108,8 +108,8 @@ class Alphabet:
 
     def decode(self, ids) -> str:
         "The text of label ids `ids`."
-        ids, n = [int(i) for i in ids], len(self.labels)
-        bad = [i for i in ids if not 0 <= i < n]
+        ids = [int(i) for i in ids]
+        bad = [i for i in ids if not 0 <= i < self.size]
         if bad: raise AlphabetError(f"label id {bad[0]} is outside alphabet {self.source} (ids 0..{self.size - 1})")
         return "".join(self.labels[i] for i in ids)
 
