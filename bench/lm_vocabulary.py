@@ -24,11 +24,10 @@ import argparse, csv, json, re, shlex, subprocess, sys, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from recipe import CLI, ROOT, corpus_totals, run   # the same CLI, scoring and logging as the recipe table
+from recipe import CLI, ROOT, build_lm, corpus_totals, run   # the same CLI, scoring and logging as the recipe table
 
 WORD_LISTS = {"fr": Path("/usr/share/dict/french"), "es": Path("/usr/share/dict/spanish")}
 DOMAIN_REPEATS = 10   # `train*10+words`: the transcripts this many times before the word list
-CHAR_ORDER = 6        # order of the character n-grams: the highest the default KenLM build (max order 6) takes
 
 
 def transcripts(path: Path) -> list[str]:
@@ -56,10 +55,7 @@ def build(name: str, lines: list[str], data: Path, alphabet: Path, log: Path) ->
     if not target.exists():
         out.mkdir(parents=True, exist_ok=True)
         (out / "text.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        run(CLI + ["build-lm", "--input_txt", str(out / "text.txt"), "--output_dir", str(out), "--top_k", "1000000",
-                   "--arpa_order", str(CHAR_ORDER if character else 3), "--arpa_prune", "0", "--discount_fallback",
-                   "--max_arpa_memory", "10%", "--alphabet_config_path", str(alphabet),
-                   *(["--character_lm"] if character else [])], log)
+        build_lm(out / "text.txt", out, alphabet, log, character=character, top_k=1000000)
     return target
 
 

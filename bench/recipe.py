@@ -25,6 +25,8 @@ the corpus' training transcripts. Rows:
 - `small_data`: `--recipe small_data`, with DeepSpeech's flags only where the recipe does not set that flag.
 - `fine_tune` (with `--starter DIR`): `small_data` continued from DIR's weights (`--load_checkpoint_dir DIR`,
   `--drop_source_layers 1` when its alphabet differs from the corpus').
+- `fine_tune_masks` (with `--starter DIR`): `fine_tune` plus the two spectrogram masks of the `frequency_mask` and
+  `relative_time_mask` rows (fine-tuning leaves the blank plateau within a few epochs, so the masks no longer delay it).
 - `--candidate NAME=FLAGS`: any further row, FLAGS on top of `deepspeech` (to measure a recipe before it goes in).
 
 Rows without sample augmentation use `--feature_cache`; rows with one (speed) do not, since a cached pass would
@@ -111,7 +113,9 @@ def rows_spec(starter: str, candidates: list) -> dict:
     for name, extra in EXTRA_PIECES.items():
         rows[name] = without(BASE, flag_values(extra)) + extra
     rows["small_data"] = without(BASE, r) + ["--recipe", "small_data"]
-    if starter: rows["fine_tune"] = rows["small_data"] + ["--load_checkpoint_dir", str(Path(starter).absolute())]
+    if starter:
+        rows["fine_tune"] = rows["small_data"] + ["--load_checkpoint_dir", str(Path(starter).absolute())]
+        rows["fine_tune_masks"] = rows["fine_tune"] + EXTRA_PIECES["frequency_mask"] + EXTRA_PIECES["relative_time_mask"]
     for c in candidates:
         name, _, flags = c.partition("=")
         extra = shlex.split(flags)
@@ -157,6 +161,17 @@ def run(cmd: list, log: Path, env=None, timeout=None) -> float:
     return time.perf_counter() - t
 
 
+CHAR_ORDER = 6   # order of the character n-grams: the highest the default KenLM build (max order 6) takes
+
+
+def build_lm(text: Path, out: Path, alphabet, log: Path, character: bool = False, top_k: int = 50000) -> None:
+    "`deepspeech-nb build-lm` of `text` into `out`: a word 3-gram, or the character CHAR_ORDER-gram (`character`)."
+    run(CLI + ["build-lm", "--input_txt", str(text), "--output_dir", str(out), "--top_k", str(top_k),
+               "--arpa_order", str(CHAR_ORDER if character else 3), "--arpa_prune", "0", "--discount_fallback",
+               "--max_arpa_memory", "10%", *(["--alphabet_config_path", str(alphabet)] if alphabet else []),
+               *(["--character_lm"] if character else [])], log)
+
+
 def prepare(corpus: str, work: Path) -> dict:
     "The corpus' train/dev/test CSVs, alphabet and scorer, made once under `work`/data_CORPUS."
     data = work / f"data_{corpus}"
@@ -179,14 +194,10 @@ def prepare(corpus: str, work: Path) -> dict:
         with open(csvs / "train.csv", newline="", encoding="utf-8") as f:
             text = [r["transcript"] for r in csv.DictReader(f)]
         (lm / "train.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
-        run(CLI + ["build-lm", "--input_txt", str(lm / "train.txt"), "--output_dir", str(lm), "--top_k", "50000",
-                   "--arpa_order", "3", "--arpa_prune", "0", "--discount_fallback", "--max_arpa_memory", "10%",
-                   *(["--alphabet_config_path", str(alphabet)] if alphabet else [])], log)
+        build_lm(lm / "train.txt", lm, alphabet, log, top_k=50000)
     chars = lm / "chars" / "chars.scorer"
     if not chars.exists():   # the lexicon-free character 6-gram of the same transcripts (spells unseen words)
-        run(CLI + ["build-lm", "--input_txt", str(lm / "train.txt"), "--output_dir", str(chars.parent),
-                   "--character_lm", "--arpa_order", "6", "--arpa_prune", "0", "--discount_fallback",
-                   "--max_arpa_memory", "10%", *(["--alphabet_config_path", str(alphabet)] if alphabet else [])], log)
+        build_lm(lm / "train.txt", chars.parent, alphabet, log, character=True)
     flags = ["--train_files", str(csvs / "train.csv"), "--dev_files", str(csvs / "dev.csv"),
              "--test_files", str(csvs / "test.csv"), *(["--alphabet_config_path", str(alphabet)] if alphabet else [])]
     return {"flags": flags, "scorer": str(scorer), "char_scorer": str(chars), "alphabet": str(alphabet) if alphabet else "",
@@ -232,7 +243,7 @@ def run_row(corpus: str, name: str, argv: list, data: dict, budget: float, work:
             epochs = str(max(2, int(budget * 60 / 10)))   # no reference yet: about 10 s an epoch
     cache = [] if sample_augmented(argv) else ["--feature_cache", str(folder / "feature_cache")]
     extra = list(argv)
-    if name == "fine_tune" and starter_differs: extra += ["--drop_source_layers", "1"]
+    if name.startswith("fine_tune") and starter_differs: extra += ["--drop_source_layers", "1"]
     train_cmd = CLI + ["train", *data["flags"], *extra, *COMMON, *cache, "--epochs", epochs,
                        "--max_train_minutes", f"{budget:g}", "--beam_width", "1", "--checkpoint_dir", str(ckpt),
                        "--test_output_file", str(folder / "test_greedy.json")]

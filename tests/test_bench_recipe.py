@@ -30,6 +30,11 @@ def test_rows_follow_the_recipe():
 def test_starter_and_candidate_rows():
     rows = bench.rows_spec("/some/starter", ["fast=--learning_rate 0.002 --train_batch_size 8"])
     assert rows["fine_tune"][-2:] == ["--load_checkpoint_dir", "/some/starter"]
+    masked = rows["fine_tune_masks"]   # fine-tuning with both spectrogram masks: the fine_tune row plus the two pieces
+    assert masked[:len(rows["fine_tune"])] == rows["fine_tune"]
+    assert bench.effective(masked)["augment"] == [bench.EXTRA_PIECES["frequency_mask"][1],
+                                                  bench.EXTRA_PIECES["relative_time_mask"][1]]
+    assert not bench.sample_augmented(masked) and not bench.scheduled(masked)   # it keeps the feature cache
     v = bench.flag_values(rows["fast"])
     assert v["learning_rate"] == "0.002" and v["train_batch_size"] == "8" and v["n_hidden"] == "512"
     assert rows["fast"].count("--learning_rate") == 1
@@ -111,3 +116,14 @@ def test_lm_vocabulary_helpers(tmp_path):
     row = {"corpus": "fr", "scorer": "chars:train", "vocabulary": None, "test_oov": 0.0, "cer": 0.2, "wer": 0.5}
     args = type("A", (), {"command": "bench/lm_vocabulary.py", "row": "small_data", "budget_minutes": 20})()
     assert "| fr | chars:train | any (lexicon-free) | 0.000 | 0.200 / 0.500 |" in lmv.table([row], args)
+
+
+def test_build_lm_commands(tmp_path, monkeypatch):
+    ran = []
+    monkeypatch.setattr(bench, "run", lambda cmd, log: ran.append(cmd))
+    bench.build_lm(tmp_path / "t.txt", tmp_path / "lm", tmp_path / "alphabet.txt", tmp_path / "log")
+    bench.build_lm(tmp_path / "t.txt", tmp_path / "chars", None, tmp_path / "log", character=True)
+    word, chars = (bench.flag_values(cmd[len(bench.CLI) + 1:]) for cmd in ran)
+    assert word["arpa_order"] == "3" and "character_lm" not in word and word["alphabet_config_path"].endswith("alphabet.txt")
+    assert chars["arpa_order"] == str(bench.CHAR_ORDER) and chars["character_lm"] is True
+    assert "alphabet_config_path" not in chars   # the synthetic corpus: English, no alphabet file
