@@ -87,7 +87,10 @@ def score(ckpt: Path, data: Path, scorer: Path | None, out: Path, log: Path, wei
     return corpus_totals(out)
 
 
-def measure(corpus: str, work: Path, row: str, budget: float, n_trials: int) -> list[dict]:
+SCORERS = ("train", "train+words", f"train*{DOMAIN_REPEATS}+words", "chars:train", "chars:train+words")
+
+
+def measure(corpus: str, work: Path, row: str, budget: float, n_trials: int, scorers=SCORERS) -> list[dict]:
     data, folder = work / f"data_{corpus}", work / corpus / f"{budget:g}min" / row
     ckpt, log = folder / "checkpoints", folder / "lm_vocabulary.log"
     if not ckpt.is_dir(): raise SystemExit(f"{ckpt} does not exist: run bench/recipe.py --corpora {corpus} --rows {row} first")
@@ -99,6 +102,7 @@ def measure(corpus: str, work: Path, row: str, budget: float, n_trials: int) -> 
              "chars:train": train, "chars:train+words": train + words}
     rows = []
     for name, lines in texts.items():
+        if name not in scorers: continue
         scorer = build(name, lines, data, data / "alphabet.txt", log)
         vocab, tag = vocabulary_of(scorer), name.replace(":", "_")
         cer, wer = score(ckpt, data, scorer, folder / f"test_lm_{tag}.json", log)
@@ -117,7 +121,8 @@ def penalties(corpus: str, work: Path, row: str, budget: float, values: list[flo
     data, folder = work / f"data_{corpus}", work / corpus / f"{budget:g}min" / row
     out = []
     for p in values:
-        for name, scorer in (("train", data / "lm_train" / "kenlm.scorer"), ("none", None)):
+        train = build("train", transcripts(data / "train.csv"), data, data / "alphabet.txt", folder / "lm_vocabulary.log")
+        for name, scorer in (("train", train), ("none", None)):
             cer, wer = score(folder / "checkpoints", data, scorer, folder / f"test_penalty_{p:g}_{name}.json",
                              folder / "lm_vocabulary.log", blank_penalty=p)
             r = {"corpus": corpus, "blank_penalty": p, "scorer": name, "cer": cer, "wer": wer}
@@ -156,13 +161,14 @@ def main(argv=None) -> int:
     ap.add_argument("--corpora", nargs="+", default=["fr", "es"], choices=sorted(WORD_LISTS))
     ap.add_argument("--row", default="small_data", help="the bench/recipe.py row whose checkpoint decodes")
     ap.add_argument("--budget_minutes", type=float, default=20.0, help="that row's budget (its folder)")
+    ap.add_argument("--scorers", nargs="+", default=list(SCORERS), choices=SCORERS, help="measure only these scorers")
     ap.add_argument("--n_trials", type=int, default=0, help="also tune alpha/beta on dev with this many lm-optimize trials")
     ap.add_argument("--blank_penalties", type=float, nargs="*", default=[], help="also score these --blank_penalty values")
     ap.add_argument("--work", default=str(ROOT / "bench" / "recipe_runs"))
     ap.add_argument("--output", default=str(ROOT / "bench" / "LM.md"))
     a = ap.parse_args(argv)
     a.command = "bench/lm_vocabulary.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    rows = [r for c in a.corpora for r in measure(c, Path(a.work).absolute(), a.row, a.budget_minutes, a.n_trials)]
+    rows = [r for c in a.corpora for r in measure(c, Path(a.work).absolute(), a.row, a.budget_minutes, a.n_trials, a.scorers)]
     text = table(rows, a)
     if a.blank_penalties:
         text += penalty_table([r for c in a.corpora for r in penalties(c, Path(a.work).absolute(), a.row,

@@ -127,3 +127,18 @@ def test_build_lm_commands(tmp_path, monkeypatch):
     assert word["arpa_order"] == "3" and "character_lm" not in word and word["alphabet_config_path"].endswith("alphabet.txt")
     assert chars["arpa_order"] == str(bench.CHAR_ORDER) and chars["character_lm"] is True
     assert "alphabet_config_path" not in chars   # the synthetic corpus: English, no alphabet file
+
+
+def test_lm_vocabulary_measures_only_the_scorers_asked(tmp_path, monkeypatch):
+    import lm_vocabulary as lmv
+    data = tmp_path / "data_fr"; data.mkdir()
+    (tmp_path / "fr" / "20min" / "fine_tune" / "checkpoints").mkdir(parents=True)
+    (data / "alphabet.txt").write_text(" \na\nb\n", encoding="utf-8")
+    for split in ("train", "test"): (data / f"{split}.csv").write_text("wav_filename,wav_filesize,transcript\nx.wav,1,ab\n")
+    words = tmp_path / "words"; words.write_text("ab\nba\n", encoding="utf-8")
+    monkeypatch.setitem(lmv.WORD_LISTS, "fr", words)
+    built = []
+    monkeypatch.setattr(lmv, "build", lambda name, *a: built.append(name) or tmp_path / "chars.scorer")
+    monkeypatch.setattr(lmv, "score", lambda *a, **k: (0.1, 0.2))
+    rows = lmv.measure("fr", tmp_path, "fine_tune", 20.0, 0, scorers=["chars:train"])
+    assert built == ["chars:train"] and [r["scorer"] for r in rows] == ["chars:train"]
