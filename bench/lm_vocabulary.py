@@ -15,7 +15,7 @@ Per corpus, five scorers, every one made by `deepspeech-nb build-lm` (3-gram, --
 - `chars:train`, `chars:train+words`: character 6-grams (`build-lm --character_lm`) of the same texts, decoded
   lexicon-free: no word is out of vocabulary, any spelling can be output, the LM only says how likely it is.
 Each is scored with the row's best_dev checkpoint by `deepspeech-nb evaluate` (beam 256, the scorer's default weights),
-and with `--n_trials N` also with weights that `deepspeech-nb lm-optimize` tuned on the dev split. With
+(`--scorers` picks some of them), and with `--n_trials N` also with weights that `deepspeech-nb lm-optimize` tuned on the dev split. With
 `--blank_penalties P ...` a second table scores the same checkpoint with `--blank_penalty P` (beam 256, with the
 `train` scorer and without a scorer). Prints the tables (test OOV rate, CER, WER) and writes them to bench/LM.md. Never the English pack, pocketsphinx-testdata or
 alsa-utils' voices (reserved for the independent evaluation).
@@ -119,9 +119,8 @@ def measure(corpus: str, work: Path, row: str, budget: float, n_trials: int, sco
 def penalties(corpus: str, work: Path, row: str, budget: float, values: list[float]) -> list[dict]:
     "CER/WER of the row's checkpoint under each --blank_penalty, with the training-text scorer and without a scorer."
     data, folder = work / f"data_{corpus}", work / corpus / f"{budget:g}min" / row
-    out = []
+    out, train = [], build("train", transcripts(data / "train.csv"), data, data / "alphabet.txt", folder / "lm_vocabulary.log")
     for p in values:
-        train = build("train", transcripts(data / "train.csv"), data, data / "alphabet.txt", folder / "lm_vocabulary.log")
         for name, scorer in (("train", train), ("none", None)):
             cer, wer = score(folder / "checkpoints", data, scorer, folder / f"test_penalty_{p:g}_{name}.json",
                              folder / "lm_vocabulary.log", blank_penalty=p)
