@@ -14,8 +14,8 @@ Per corpus, five scorers, every one made by `deepspeech-nb build-lm` (3-gram, --
 - `train*10+words`: the transcripts ten times over, then the word list: the domain keeps most of its weight;
 - `chars:train`, `chars:train+words`: character 6-grams (`build-lm --character_lm`) of the same texts, decoded
   lexicon-free: no word is out of vocabulary, any spelling can be output, the LM only says how likely it is.
-Each is scored with the row's best_dev checkpoint by `deepspeech-nb evaluate` (beam 256, the scorer's default weights),
-(`--scorers` picks some of them), and with `--n_trials N` also with weights that `deepspeech-nb lm-optimize` tuned on the dev split. With
+Each is scored with the row's best_dev checkpoint by `deepspeech-nb evaluate` (beam 256, the scorer's default weights;
+`--scorers` picks some of them), and with `--n_trials N` also with weights that `deepspeech-nb lm-optimize` tuned on the dev split. With
 `--blank_penalties P ...` a second table scores the same checkpoint with `--blank_penalty P` (beam 256, with the
 `train` scorer and without a scorer). Prints the tables (test OOV rate, CER, WER) and writes them to bench/LM.md. Never the English pack, pocketsphinx-testdata or
 alsa-utils' voices (reserved for the independent evaluation).
