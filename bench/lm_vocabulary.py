@@ -20,18 +20,14 @@ Each is scored with the row's best_dev checkpoint by `deepspeech-nb evaluate` (b
 `train` scorer and without a scorer). Prints the tables (test OOV rate, CER, WER) and writes them to bench/LM.md. Never the English pack, pocketsphinx-testdata or
 alsa-utils' voices (reserved for the independent evaluation).
 """
-import argparse, csv, json, re, shlex, subprocess, sys, time
+import argparse, json, re, shlex, subprocess, sys, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from recipe import CLI, ROOT, build_lm, corpus_totals, run   # the same CLI, scoring and logging as the recipe table
+from recipe import CLI, ROOT, build_lm, corpus_totals, run, transcripts   # the same CLI, scoring and logging as the recipe table
 
 WORD_LISTS = {"fr": Path("/usr/share/dict/french"), "es": Path("/usr/share/dict/spanish")}
 DOMAIN_REPEATS = 10   # `train*10+words`: the transcripts this many times before the word list
-
-
-def transcripts(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8") as f: return [r["transcript"] for r in csv.DictReader(f)]
 
 
 def spelled_words(word_list: Path, alphabet_file: Path) -> list[str]:
@@ -101,8 +97,8 @@ def measure(corpus: str, work: Path, row: str, budget: float, n_trials: int, sco
     texts = {"train": train, "train+words": train + words, f"train*{DOMAIN_REPEATS}+words": train * DOMAIN_REPEATS + words,
              "chars:train": train, "chars:train+words": train + words}
     rows = []
-    for name, lines in texts.items():
-        if name not in scorers: continue
+    for name in scorers:   # a name `texts` lacks fails here, not silently
+        lines = texts[name]
         scorer = build(name, lines, data, data / "alphabet.txt", log)
         vocab, tag = vocabulary_of(scorer), name.replace(":", "_")
         cer, wer = score(ckpt, data, scorer, folder / f"test_lm_{tag}.json", log)

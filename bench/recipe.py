@@ -161,6 +161,11 @@ def run(cmd: list, log: Path, env=None, timeout=None) -> float:
     return time.perf_counter() - t
 
 
+def transcripts(path: Path) -> list[str]:
+    "The transcript column of a DeepSpeech CSV."
+    with open(path, newline="", encoding="utf-8") as f: return [r["transcript"] for r in csv.DictReader(f)]
+
+
 CHAR_ORDER = 6   # order of the character n-grams: the highest the default KenLM build (max order 6) takes
 
 
@@ -191,9 +196,7 @@ def prepare(corpus: str, work: Path) -> dict:
     scorer = lm / "kenlm.scorer"
     if not scorer.exists():
         lm.mkdir(parents=True, exist_ok=True)
-        with open(csvs / "train.csv", newline="", encoding="utf-8") as f:
-            text = [r["transcript"] for r in csv.DictReader(f)]
-        (lm / "train.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
+        (lm / "train.txt").write_text("\n".join(transcripts(csvs / "train.csv")) + "\n", encoding="utf-8")
         build_lm(lm / "train.txt", lm, alphabet, log, top_k=50000)
     chars = lm / "chars" / "chars.scorer"
     if not chars.exists():   # the lexicon-free character 6-gram of the same transcripts (spells unseen words)
