@@ -58,6 +58,8 @@ EXTRA_PIECES = {   # pieces RECIPES["small_data"] does not hold (yet): flags on 
     "lr_0.001": ["--learning_rate", "0.001"],
     "cosine_schedule": ["--lr_schedule", "cosine", "--warmup_epochs", "1"],   # scheduled: after the unscheduled rows
 }
+MASKS = EXTRA_PIECES["frequency_mask"] + EXTRA_PIECES["relative_time_mask"]   # both masks, DeepSpeech's zero fill
+MEAN_MASKS = [a if a == "--augment" else a[:-1] + ",fill=mean]" for a in MASKS]  # the same, filled as SpecAugment
 CORPORA = ("es", "fr", "synth")
 NOTES = "<!-- notes: bench/recipe.py keeps what follows this line when it rewrites the file -->"
 SCHEDULE_FLAGS = ("lr_schedule", "warmup_epochs")
@@ -113,9 +115,12 @@ def rows_spec(starter: str, candidates: list) -> dict:
     for name, extra in EXTRA_PIECES.items():
         rows[name] = without(BASE, flag_values(extra)) + extra
     rows["small_data"] = without(BASE, r) + ["--recipe", "small_data"]
+    rows["small_data_masks"] = rows["small_data"] + MASKS
+    rows["small_data_masks_mean"] = rows["small_data"] + MEAN_MASKS
     if starter:
         rows["fine_tune"] = rows["small_data"] + ["--load_checkpoint_dir", str(Path(starter).absolute())]
-        rows["fine_tune_masks"] = rows["fine_tune"] + EXTRA_PIECES["frequency_mask"] + EXTRA_PIECES["relative_time_mask"]
+        rows["fine_tune_masks"] = rows["fine_tune"] + MASKS
+        rows["fine_tune_masks_mean"] = rows["fine_tune"] + MEAN_MASKS
     for c in candidates:
         name, _, flags = c.partition("=")
         extra = shlex.split(flags)

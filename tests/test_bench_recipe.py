@@ -35,6 +35,13 @@ def test_starter_and_candidate_rows():
     assert bench.effective(masked)["augment"] == [bench.EXTRA_PIECES["frequency_mask"][1],
                                                   bench.EXTRA_PIECES["relative_time_mask"][1]]
     assert not bench.sample_augmented(masked) and not bench.scheduled(masked)   # it keeps the feature cache
+    mean = rows["fine_tune_masks_mean"]   # the same masks filled with each bin's average (SpecAugment's fill)
+    assert bench.effective(mean)["augment"] == ["frequency_mask[n=0:2,size=10~5,fill=mean]",
+                                                "relative_time_mask[n=0:2,ratio=0.05,fill=mean]"]
+    from deepspeech_nb.augment import parse_augmentations
+    assert [a.fill for a in parse_augmentations(bench.effective(mean)["augment"])] == ["mean", "mean"]
+    for base in ("small_data", "fine_tune"):
+        assert rows[f"{base}_masks"] == rows[base] + bench.MASKS and rows[f"{base}_masks_mean"] == rows[base] + bench.MEAN_MASKS
     v = bench.flag_values(rows["fast"])
     assert v["learning_rate"] == "0.002" and v["train_batch_size"] == "8" and v["n_hidden"] == "512"
     assert rows["fast"].count("--learning_rate") == 1
@@ -142,3 +149,16 @@ def test_lm_vocabulary_measures_only_the_scorers_asked(tmp_path, monkeypatch):
     monkeypatch.setattr(lmv, "score", lambda *a, **k: (0.1, 0.2))
     rows = lmv.measure("fr", tmp_path, "fine_tune", 20.0, 0, scorers=["chars:train"])
     assert built == ["chars:train"] and [r["scorer"] for r in rows] == ["chars:train"]
+
+
+def test_lm_vocabulary_reuses_the_recipe_scorers(tmp_path, monkeypatch):
+    import lm_vocabulary as lmv
+    (tmp_path / "lm" / "chars").mkdir(parents=True)
+    for f in ("lm/kenlm.scorer", "lm/chars/chars.scorer"): (tmp_path / f).write_bytes(b"x")
+    monkeypatch.setattr(lmv, "build_lm", lambda *a, **k: pytest.fail("built a scorer recipe.py had built"))
+    assert lmv.build("train", ["ab"], tmp_path, tmp_path / "alphabet.txt", tmp_path / "log") == tmp_path / "lm" / "kenlm.scorer"
+    assert lmv.build("chars:train", ["ab"], tmp_path, None, tmp_path / "log") == tmp_path / "lm" / "chars" / "chars.scorer"
+    built = []
+    monkeypatch.setattr(lmv, "build_lm", lambda text, out, *a, **k: built.append(out.name))
+    lmv.build("train+words", ["ab"], tmp_path, None, tmp_path / "log")
+    assert built == ["lm_train_words"]
