@@ -43,10 +43,13 @@ def oov_rate(test: list[str], vocabulary: set) -> float:
     return sum(w not in vocabulary for w in tokens) / max(1, len(tokens))
 
 
+RECIPE_SCORERS = {"train": "lm", "chars:train": "lm/chars"}   # the scorers bench/recipe.py's prepare built already
+
+
 def build(name: str, lines: list[str], data: Path, alphabet: Path, log: Path) -> Path:
-    "A scorer (data/lm_NAME/kenlm.scorer, or chars.scorer for a `chars:` name) from `lines`, built once."
+    "A scorer (data/lm_NAME/kenlm.scorer, or chars.scorer for a `chars:` name) from `lines`, built once (recipe's own for its two)."
     character = name.startswith("chars:")
-    out = data / ("lm_" + name.replace(":", "_").replace("*", "x").replace("+", "_"))
+    out = data / (RECIPE_SCORERS.get(name) or "lm_" + name.replace(":", "_").replace("*", "x").replace("+", "_"))
     target = out / ("chars.scorer" if character else "kenlm.scorer")
     if not target.exists():
         out.mkdir(parents=True, exist_ok=True)
