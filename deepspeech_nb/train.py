@@ -15,10 +15,11 @@ __all__ = ['BEST_METRICS', 'LR_SCHEDULES', 'PORT_BASE', 'CLUSTER_ERRORS', 'ONE_C
            'make_eval_step', 'step_args', 'EvalResult', 'split_logits', 'evaluate_split', 'EpochDecision',
            'best_by_metric', 'after_validation', 'training_start', 'restore_for_training', 'weights_source',
            'with_feature_statistics', 'new_training_data', 'plan_epochs', 'best_to_keep', 'Saver', 'scalar_summary',
-           'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'TrainContext',
-           'check_largest_batch', 'freeze_for_epoch', 'check_writable', 'sample_rate_warnings', 'preflight',
-           'parameter_count', 'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data', 'epoch_entry',
-           'fit', 'out_of_time', 'finish_epoch', 'reduce_learning_rate', 'format_epoch', 'average_checkpoints']
+           'RunRecord', 'plot_metrics', 'EpochStats', 'epoch_positions', 'train_epoch', 'cache_freeze_note',
+           'TrainContext', 'check_largest_batch', 'freeze_for_epoch', 'check_writable', 'sample_rate_warnings',
+           'preflight', 'parameter_count', 'planned_bytes', 'check_disk_space', 'learning_rate_note', 'load_data',
+           'epoch_entry', 'fit', 'out_of_time', 'finish_epoch', 'reduce_learning_rate', 'format_epoch',
+           'average_checkpoints']
 
 # %% ../nbs/13_train.ipynb #8f71cf26
 import dataclasses, json, math, os, shutil, subprocess, sys, time
@@ -627,6 +628,15 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
     return dataclasses.replace(progress, epoch=epoch + 1, step_in_epoch=0, extra=extra), stats
 
 # %% ../nbs/13_train.ipynb #7f601f39
+def cache_freeze_note(augment, data: DataConfig) -> str | None:
+    "One line naming the augmentations a feature cache draws only once (before the features), or None."
+    if augment is None or not data.feature_cache or data.cache_for_epochs: return None
+    names = [a.name for a in augment.all_augmentations if getattr(a, "domain", "audio") != "features"]
+    if not names: return None
+    return (f"--feature_cache draws {', '.join(dict.fromkeys(names))} once (they augment before the features) and every "
+            "epoch reuses that copy, as DeepSpeech 0.9 did; for fresh draws add --cache_for_epochs K (anew every K epochs) "
+            "or drop --feature_cache (time masks can also run on the features: domain=features)")
+
 class TrainContext:
     "Everything a training run holds for its whole duration."
     def __init__(self, cfg: RunConfig, strategy, model, optimizer, train_split, dev_split, record, log=print):
@@ -644,6 +654,7 @@ class TrainContext:
         self.source = AudioSource(loader, auto_workers(len(train_split), cfg.data.decode_workers))
         self.cache = FeatureCache(cfg.data.feature_cache, cache_key(train_split, cfg.features, self.augment,
                                                                    cfg.train.random_seed)) if cfg.data.feature_cache else None
+        if note := cache_freeze_note(self.augment, cfg.data): log(note)
         self.frozen = ()   # layers frozen now (--freeze_source_layers)
         self.horizon = float(cfg.train.epochs)   # epochs the augmentation clock spans (`train_epoch` sets it)
         self.train_step = self.new_train_step()
