@@ -27,10 +27,14 @@ the corpus' training transcripts. Rows:
   `--drop_source_layers 1` when its alphabet differs from the corpus').
 - `fine_tune_masks` (with `--starter DIR`): `fine_tune` plus the two spectrogram masks of the `frequency_mask` and
   `relative_time_mask` rows (fine-tuning leaves the blank plateau within a few epochs, so the masks no longer delay it).
+- `small_data_masks`, `small_data_masks_mean`, `fine_tune_masks_mean`: the same two masks on `small_data` (and on
+  `fine_tune`), filled with zero (DeepSpeech's) or, `_mean`, with each bin's average over the utterance (`fill=mean`,
+  SpecAugment's).
 - `--candidate NAME=FLAGS`: any further row, FLAGS on top of `deepspeech` (to measure a recipe before it goes in).
 
-Rows without sample augmentation use `--feature_cache`; rows with one (speed) do not, since a cached pass would
-freeze one perturbed copy for the whole run. A learning-rate schedule runs over `--epochs`, so a scheduled row gets
+Rows that augment only the features (or nothing) use `--feature_cache`; rows that augment before the features
+(speed on the audio, the masks on the spectrogram) do not, since the cache draws those augmentations once and would
+freeze one perturbed or masked copy for the whole run (the fine_tune_masks row of 2026-12-02 ran so, by mistake). A learning-rate schedule runs over `--epochs`, so a scheduled row gets
 as `--epochs` the epochs that an unscheduled row with the same input pipeline reached in the same budget (rows are
 ordered so that one ran first); every other row gets a cap it never reaches.
 
@@ -144,11 +148,11 @@ def scheduled(argv: list) -> bool:
     return v.get("lr_schedule", "constant") != "constant" or float(v.get("warmup_epochs", 0) or 0) > 0
 
 
-def sample_augmented(argv: list) -> bool:
-    "Whether a row has a sample (audio) augmentation, which a feature cache would freeze."
-    from deepspeech_nb.augment import parse_augmentations, SampleAugmentation
+def cache_would_freeze(argv: list) -> bool:
+    "Whether a row augments before the features (audio, signal or spectrogram), which a feature cache draws only once."
+    from deepspeech_nb.augment import parse_augmentations, GraphAugmentation
     specs = effective(argv).get("augment", [])
-    return any(isinstance(a, SampleAugmentation) for a in parse_augmentations(specs))
+    return any(not (isinstance(a, GraphAugmentation) and a.domain == "features") for a in parse_augmentations(specs))
 
 
 # ---------------------------------------------------------------------------------------------------- corpora
@@ -242,14 +246,14 @@ def run_row(corpus: str, name: str, argv: list, data: dict, budget: float, work:
     ckpt, log = folder / "checkpoints", folder / "log.txt"
     epochs, epochs_from = EPOCH_CAP, ""
     if scheduled(argv):
-        same = [r for r in done_rows.values() if not r["scheduled"] and r["sample_augmented"] == sample_augmented(argv)]
+        same = [r for r in done_rows.values() if not r["scheduled"] and r["uncached"] == cache_would_freeze(argv)]
         if not same: same = [r for r in done_rows.values() if not r["scheduled"]]
         if same:
             ref = min(same, key=lambda r: len(r["flags"]))   # the plainest such row (DeepSpeech's, or speed alone)
             epochs, epochs_from = str(max(2, ref["epochs"])), ref["row"]
         else:
             epochs = str(max(2, int(budget * 60 / 10)))   # no reference yet: about 10 s an epoch
-    cache = [] if sample_augmented(argv) else ["--feature_cache", str(folder / "feature_cache")]
+    cache = [] if cache_would_freeze(argv) else ["--feature_cache", str(folder / "feature_cache")]
     extra = list(argv)
     if name.startswith("fine_tune") and starter_differs: extra += ["--drop_source_layers", "1"]
     train_cmd = CLI + ["train", *data["flags"], *extra, *COMMON, *cache, "--epochs", epochs,
@@ -268,7 +272,7 @@ def run_row(corpus: str, name: str, argv: list, data: dict, budget: float, work:
     cer_lm, wer_lm = corpus_totals(folder / "test_lm.json")
     cer_chars, wer_chars = corpus_totals(folder / "test_chars.json")
     row = {"corpus": corpus, "row": name, "flags": argv, "scheduled": scheduled(argv),
-           "sample_augmented": sample_augmented(argv), "epochs": len(metrics), "epochs_flag": epochs,
+           "uncached": cache_would_freeze(argv), "epochs": len(metrics), "epochs_flag": epochs,
            "epochs_from": epochs_from, "train_seconds": round(sum(m.get("seconds", 0) for m in metrics), 1),
            "wall_seconds": round(wall, 1), "eval_seconds": round(eval_wall, 1), "budget_minutes": budget,
            "cer_greedy": cer_g, "wer_greedy": wer_g, "cer_lm": cer_lm, "wer_lm": wer_lm,

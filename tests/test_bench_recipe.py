@@ -34,7 +34,7 @@ def test_starter_and_candidate_rows():
     assert masked[:len(rows["fine_tune"])] == rows["fine_tune"]
     assert bench.effective(masked)["augment"] == [bench.EXTRA_PIECES["frequency_mask"][1],
                                                   bench.EXTRA_PIECES["relative_time_mask"][1]]
-    assert not bench.sample_augmented(masked) and not bench.scheduled(masked)   # it keeps the feature cache
+    assert bench.cache_would_freeze(masked) and not bench.scheduled(masked)   # spectrogram masks: drawn anew each epoch, no cache
     mean = rows["fine_tune_masks_mean"]   # the same masks filled with each bin's average (SpecAugment's fill)
     assert bench.effective(mean)["augment"] == ["frequency_mask[n=0:2,size=10~5,fill=mean]",
                                                 "relative_time_mask[n=0:2,ratio=0.05,fill=mean]"]
@@ -48,14 +48,16 @@ def test_starter_and_candidate_rows():
 
 
 def test_effective_flags_and_pipeline():
-    assert bench.sample_augmented(bench.BASE + ["--augment", "speed[low=0.9,high=1.1,steps=3]"])
-    assert not bench.sample_augmented(bench.BASE + ["--augment", "frequency_mask[n=2,size=10~5]"])
+    assert bench.cache_would_freeze(bench.BASE + ["--augment", "speed[low=0.9,high=1.1,steps=3]"])
+    assert bench.cache_would_freeze(bench.BASE + ["--augment", "frequency_mask[n=2,size=10~5]"])
+    assert not bench.cache_would_freeze(bench.BASE + ["--augment", "time_mask[domain=features,n=2,size=40]"])
     assert bench.scheduled(bench.BASE + ["--lr_schedule", "cosine"])
     assert not bench.scheduled(bench.BASE)
     masks = ["--augment", "frequency_mask[n=0:2,size=12]", "--augment", "time_mask[n=0:2,size=40]"]
     on_recipe = bench.effective(["--recipe", "small_data", *masks])    # repeated --augment on top of the recipe
     assert on_recipe["augment"] == [masks[1], masks[3]] and on_recipe["normalize_features"] is True
-    assert not bench.sample_augmented(["--recipe", "small_data", *masks])
+    assert bench.cache_would_freeze(["--recipe", "small_data", *masks])   # spectrogram masks
+    assert not bench.cache_would_freeze(["--recipe", "small_data"])
 
 
 def test_a_finished_row_is_not_rerun(tmp_path, monkeypatch):
