@@ -93,6 +93,19 @@ def test_augmentation_clock_spans_the_time_budget(cuts, tmp_path):
     assert rates[-1] < 0.9 * 0.01                                        # the cosine has come down
 
 
+
+def test_a_feature_cache_says_which_augmentations_it_freezes(cuts, tmp_path):
+    "Masks on the spectrogram (fill=mean) train; with --feature_cache one line says they are drawn once; features-domain ones are not named."
+    lines = []
+    masks = ["--augment", "frequency_mask[n=1,size=2,fill=mean]", "--augment", "time_mask[domain=features,n=1,size=40,fill=mean]"]
+    run(cuts, tmp_path / "cached", "--epochs", "1", "--feature_cache", str(tmp_path / "cache"), *masks, log=lines.append)
+    noted = [l for l in lines if l.startswith("--feature_cache draws")]
+    assert len(noted) == 1 and noted[0].startswith("--feature_cache draws frequency_mask once") and "time_mask" not in noted[0].split(" once")[0]
+    assert np.isfinite(metrics(tmp_path / "cached")[0]["train_loss"])
+    lines.clear()
+    run(cuts, tmp_path / "fresh", "--epochs", "1", *masks, log=lines.append)
+    assert not [l for l in lines if "--feature_cache draws" in l]   # no cache: drawn anew every epoch
+
 # ---- learning-rate schedule and AdamW --------------------------------------------------------------------------
 
 def test_cosine_schedule_with_warmup_in_a_run(cuts, tmp_path):
