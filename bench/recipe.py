@@ -34,9 +34,10 @@ the corpus' training transcripts. Rows:
 
 Rows that augment only the features (or nothing) use `--feature_cache`; rows that augment before the features
 (speed on the audio, the masks on the spectrogram) do not, since the cache draws those augmentations once and would
-freeze one perturbed or masked copy for the whole run (the fine_tune_masks row of 2026-12-02 ran so, by mistake). A learning-rate schedule runs over `--epochs`, so a scheduled row gets
-as `--epochs` the epochs that an unscheduled row with the same input pipeline reached in the same budget (rows are
-ordered so that one ran first); every other row gets a cap it never reaches.
+freeze one perturbed or masked copy for the whole run (the fine_tune_masks row of 2026-12-02 ran so, by mistake).
+A learning-rate schedule runs over `--epochs`, so a scheduled row gets as `--epochs` the epochs that an unscheduled
+row with the same input pipeline reached in the same budget (rows are ordered so that one ran first); every other
+row gets a cap it never reaches.
 
 Resumable: a row whose run folder (`--work`/CORPUS/BUDGETmin/ROW) holds `row.json` is not re-run (and one that stopped half-way is started afresh);
 each row prints a `BENCH_ROW {json}` line (bench/summary.py) with its test CER greedy against DeepSpeech's recipe's.
@@ -246,7 +247,8 @@ def run_row(corpus: str, name: str, argv: list, data: dict, budget: float, work:
     ckpt, log = folder / "checkpoints", folder / "log.txt"
     epochs, epochs_from = EPOCH_CAP, ""
     if scheduled(argv):
-        same = [r for r in done_rows.values() if not r["scheduled"] and r["uncached"] == cache_would_freeze(argv)]
+        uncached = cache_would_freeze(argv)   # rows of before 2026-12-03 called it sample_augmented
+        same = [r for r in done_rows.values() if not r["scheduled"] and r.get("uncached", r.get("sample_augmented")) == uncached]
         if not same: same = [r for r in done_rows.values() if not r["scheduled"]]
         if same:
             ref = min(same, key=lambda r: len(r["flags"]))   # the plainest such row (DeepSpeech's, or speed alone)
