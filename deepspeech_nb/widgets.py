@@ -18,7 +18,7 @@ from IPython.display import Audio
 
 # %% ../nbs/18_widgets.ipynb #0ace7a31
 from .audio import SAMPLE_RATE, load_audio
-from .augment import (AUGMENTATIONS, AugmentationError, SampleAugmentation, ValueRange,
+from .augment import (AUGMENTATIONS, MASK_FILLS, AugmentationError, SampleAugmentation, ValueRange,
                                    apply_graph_augmentations, parse_augmentation, parse_value_range)
 from .features import FeatureConfig, numpy_spectrogram
 
@@ -84,6 +84,7 @@ def _parameter_widget(cls, f: dataclasses.Field, default_source: str):
         return RangeSliders(f.name, f.default, limits)
     if f.name == "domain":
         return widgets.Dropdown(options=list(cls.DOMAINS), value=f.default, description="domain")
+    if f.name == "fill": return widgets.Dropdown(options=list(MASK_FILLS), value=f.default, description="fill")
     if f.name == "source": return widgets.Text(value=default_source, description="source", continuous_update=False,
                                                placeholder=".csv or .sdb", layout={"width": "60%"})
     return widgets.FloatText(value=f.default, description=f.name)
