@@ -151,9 +151,8 @@ def scheduled(argv: list) -> bool:
 
 def cache_would_freeze(argv: list) -> bool:
     "Whether a row augments before the features (audio, signal or spectrogram), which a feature cache draws only once."
-    from deepspeech_nb.augment import parse_augmentations, GraphAugmentation
-    specs = effective(argv).get("augment", [])
-    return any(not (isinstance(a, GraphAugmentation) and a.domain == "features") for a in parse_augmentations(specs))
+    from deepspeech_nb.augment import AugmentConfig, parse_augmentations
+    return bool(AugmentConfig(augmentations=parse_augmentations(effective(argv).get("augment", []))).before_features)
 
 
 # ---------------------------------------------------------------------------------------------------- corpora

@@ -801,6 +801,8 @@ AugmentConfig.sample_augmentations = property(lambda self: tuple(a for a in self
                                               doc="The numpy augmentations, for `apply_sample_augmentations`.")
 AugmentConfig.graph_augmentations = property(lambda self: tuple(a for a in self.all_augmentations if isinstance(a, GraphAugmentation)),
                                              doc="The TF augmentations, for `apply_graph_augmentations`.")
+AugmentConfig.before_features = property(lambda self: tuple(a for a in self.all_augmentations if getattr(a, "domain", None) != "features"),
+                                         doc="The augmentations before the features (sample, signal, spectrogram): a feature cache holds their result.")
 
 # %% ../nbs/07_augment.ipynb #e7b57f85
 def config_from_params(params: dict # DeepSpeech flag names -> values (absl FLAGS.flag_values_dict() or a run's parameters)

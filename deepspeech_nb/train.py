@@ -631,7 +631,7 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
 def cache_freeze_note(augment, data: DataConfig) -> str | None:
     "One line naming the augmentations a feature cache draws only once (before the features), or None."
     if augment is None or not data.feature_cache or data.cache_for_epochs: return None
-    names = [a.name for a in augment.all_augmentations if getattr(a, "domain", "audio") != "features"]
+    names = [a.name for a in augment.before_features]
     if not names: return None
     return (f"--feature_cache draws {', '.join(dict.fromkeys(names))} once (they augment before the features) and every "
             "epoch reuses that copy, as DeepSpeech 0.9 did; for fresh draws add --cache_for_epochs K (anew every K epochs) "
