@@ -32,9 +32,12 @@ the corpus' training transcripts. Rows:
   SpecAugment's).
 - `--candidate NAME=FLAGS`: any further row, FLAGS on top of `deepspeech` (to measure a recipe before it goes in).
 
-Rows that augment only the features (or nothing) use `--feature_cache`; rows that augment before the features
-(speed on the audio, the masks on the spectrogram) do not, since the cache draws those augmentations once and would
-freeze one perturbed or masked copy for the whole run (the fine_tune_masks row of 2026-12-02 ran so, by mistake).
+- `small_data_masks_mean_cached`, `fine_tune_masks_mean_cached`: the `_mean` rows with `--cache_spectrogram`, whose
+  cache holds the spectrogram, so the masks are drawn anew every epoch at cached speed.
+
+Rows use `--feature_cache` unless they augment before what the cache holds (speed on the audio always; the masks on
+the spectrogram unless `--cache_spectrogram`): the cache draws those augmentations once and would freeze one perturbed
+or masked copy for the whole run (the fine_tune_masks row of 2026-12-02 ran so, by mistake).
 A learning-rate schedule runs over `--epochs`, so a scheduled row gets as `--epochs` the epochs that an unscheduled
 row with the same input pipeline reached in the same budget (rows are ordered so that one ran first); every other
 row gets a cap it never reaches.
@@ -122,10 +125,12 @@ def rows_spec(starter: str, candidates: list) -> dict:
     rows["small_data"] = without(BASE, r) + ["--recipe", "small_data"]
     rows["small_data_masks"] = rows["small_data"] + MASKS
     rows["small_data_masks_mean"] = rows["small_data"] + MEAN_MASKS
+    rows["small_data_masks_mean_cached"] = rows["small_data_masks_mean"] + ["--cache_spectrogram"]
     if starter:
         rows["fine_tune"] = rows["small_data"] + ["--load_checkpoint_dir", str(Path(starter).absolute())]
         rows["fine_tune_masks"] = rows["fine_tune"] + MASKS
         rows["fine_tune_masks_mean"] = rows["fine_tune"] + MEAN_MASKS
+        rows["fine_tune_masks_mean_cached"] = rows["fine_tune_masks_mean"] + ["--cache_spectrogram"]
     for c in candidates:
         name, _, flags = c.partition("=")
         extra = shlex.split(flags)
@@ -150,9 +155,11 @@ def scheduled(argv: list) -> bool:
 
 
 def cache_would_freeze(argv: list) -> bool:
-    "Whether a row augments before the features (audio, signal or spectrogram), which a feature cache draws only once."
+    "Whether a row augments before what its feature cache would hold, so that the cache would draw it only once."
     from deepspeech_nb.augment import AugmentConfig, parse_augmentations
-    return bool(AugmentConfig(augmentations=parse_augmentations(effective(argv).get("augment", []))).before_features)
+    v = effective(argv)
+    stage = "spectrogram" if v.get("cache_spectrogram") else "features"
+    return bool(AugmentConfig(augmentations=parse_augmentations(v.get("augment", []))).frozen_by_cache(stage))
 
 
 # ---------------------------------------------------------------------------------------------------- corpora

@@ -6,15 +6,16 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/augment.html.md"""
 
 # %% auto #0
 __all__ = ['PEAK_TO_SINE_RMS_DB', 'COMB_PRIMES', 'MIN_COMB_DELAY', 'MIN_RESAMPLE_RATE', 'OPUS_BITRATES', 'DOMAINS', 'MASK_FILLS',
-           'POWER_FLOOR', 'AUGMENTATIONS', 'SPEC_RE', 'GUIDE_ALL_AUGMENTATIONS', 'PLAYERS', 'GAP_SECONDS',
-           'GRAPH_AUGMENTATION_NOTE', 'AugmentationError', 'ValueRange', 'parse_value_range', 'pick_value_from_range',
-           'tf_pick_value_from_range', 'augmentation_clock', 'gain_db_to_ratio', 'max_dbfs', 'rms', 'normalize_audio',
-           'format_value_range', 'Augmentation', 'SampleAugmentation', 'Overlay', 'comb_filter', 'Reverb', 'Gaps',
-           'fit_length', 'Resample', 'Codec', 'Volume', 'Speed', 'GraphContext', 'GraphAugmentation', 'Pitch', 'Tempo',
-           'Warp', 'time_average', 'Mask', 'FrequencyMask', 'TimeMask', 'RelativeTimeMask', 'Dropout', 'Add',
-           'Multiply', 'SpeedUp', 'parameter_names', 'parse_augmentation', 'parse_augmentations',
-           'apply_sample_augmentations', 'augment_samples', 'apply_graph_augmentations', 'AugmentConfig',
-           'config_from_params', 'find_player', 'sound_device_available', 'playback_problem', 'main_play']
+           'POWER_FLOOR', 'AUGMENTATIONS', 'SPEC_RE', 'GUIDE_ALL_AUGMENTATIONS', 'CACHE_STAGES', 'PLAYERS',
+           'GAP_SECONDS', 'GRAPH_AUGMENTATION_NOTE', 'AugmentationError', 'ValueRange', 'parse_value_range',
+           'pick_value_from_range', 'tf_pick_value_from_range', 'augmentation_clock', 'gain_db_to_ratio', 'max_dbfs',
+           'rms', 'normalize_audio', 'format_value_range', 'Augmentation', 'SampleAugmentation', 'Overlay',
+           'comb_filter', 'Reverb', 'Gaps', 'fit_length', 'Resample', 'Codec', 'Volume', 'Speed', 'GraphContext',
+           'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'time_average', 'Mask', 'FrequencyMask', 'TimeMask',
+           'RelativeTimeMask', 'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names', 'parse_augmentation',
+           'parse_augmentations', 'apply_sample_augmentations', 'augment_samples', 'apply_graph_augmentations',
+           'AugmentConfig', 'config_from_params', 'find_player', 'sound_device_available', 'playback_problem',
+           'main_play']
 
 # %% ../nbs/07_augment.ipynb #5546ef25
 import argparse, importlib, math, os, re, shutil, subprocess, sys, tempfile
@@ -801,8 +802,16 @@ AugmentConfig.sample_augmentations = property(lambda self: tuple(a for a in self
                                               doc="The numpy augmentations, for `apply_sample_augmentations`.")
 AugmentConfig.graph_augmentations = property(lambda self: tuple(a for a in self.all_augmentations if isinstance(a, GraphAugmentation)),
                                              doc="The TF augmentations, for `apply_graph_augmentations`.")
-AugmentConfig.before_features = property(lambda self: tuple(a for a in self.all_augmentations if getattr(a, "domain", None) != "features"),
-                                         doc="The augmentations before the features (sample, signal, spectrogram): a feature cache holds their result.")
+CACHE_STAGES = DOMAINS[1:]            # what a feature cache can hold: the spectrogram (`--cache_spectrogram`) or the features
+_STAGE_ORDER = ("audio",) + DOMAINS   # where each augmentation runs (sample augmentations on the audio), in the pipeline's order
+
+def _frozen_by_cache(self, stage: str = "features") -> tuple:
+    "The augmentations a feature cache holding `stage` draws once per fill: every one that runs before `stage`."
+    if stage not in CACHE_STAGES: raise AugmentationError(f"cache stage {stage!r}: choose one of {', '.join(CACHE_STAGES)}")
+    before = _STAGE_ORDER[:_STAGE_ORDER.index(stage)]
+    return tuple(a for a in self.all_augmentations if getattr(a, "domain", "audio") in before)
+
+AugmentConfig.frozen_by_cache = _frozen_by_cache
 
 # %% ../nbs/07_augment.ipynb #e7b57f85
 def config_from_params(params: dict # DeepSpeech flag names -> values (absl FLAGS.flag_values_dict() or a run's parameters)

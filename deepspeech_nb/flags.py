@@ -33,6 +33,7 @@ DATA_FLAGS = [
     ("string", "read_buffer", "1MB", "accepted for DeepSpeech compatibility: collections are read with the operating system's buffering"),
     ("string", "feature_cache", "", "folder to cache the training features in, so later epochs skip decoding and feature extraction; empty: no cache"),
     ("integer", "cache_for_epochs", 0, "refresh the feature cache every N epochs (new sample augmentations); 0: keep it for the whole run"),
+    ("boolean", "cache_spectrogram", False, "the feature cache holds the power spectrogram (about 10x the disk) instead of the features, so spectrogram augmentations (the masks, pitch, tempo) are drawn anew every epoch at cached speed; off: DeepSpeech's cache, which draws them once"),
     ("boolean", "shuffle_batches", False, "shuffle the order of the (duration-sorted) training batches every epoch from --shuffle_start on; off: shortest batches first"),
     ("integer", "shuffle_start", 1, "first epoch (counting from 1) whose batches get shuffled; earlier epochs run shortest first"),
     ("integer", "shuffle_buffer", 1000, "accepted for DeepSpeech compatibility: batches are shuffled over the whole epoch"),

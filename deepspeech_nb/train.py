@@ -629,13 +629,16 @@ def train_epoch(ctx, epoch: int, progress: ckpt.ProgressState) -> tuple:
 
 # %% ../nbs/13_train.ipynb #7f601f39
 def cache_freeze_note(augment, data: DataConfig) -> str | None:
-    "One line naming the augmentations a feature cache draws only once (before the features), or None."
+    "One line naming the augmentations a feature cache draws only once (those before what it holds), or None."
     if augment is None or not data.feature_cache or data.cache_for_epochs: return None
-    names = [a.name for a in augment.before_features]
-    if not names: return None
-    return (f"--feature_cache draws {', '.join(dict.fromkeys(names))} once (they augment before the features) and every "
-            "epoch reuses that copy, as DeepSpeech 0.9 did; for fresh draws add --cache_for_epochs K (anew every K epochs) "
-            "or drop --feature_cache (time masks can also run on the features: domain=features)")
+    frozen = augment.frozen_by_cache(data.cache_stage)
+    if not frozen: return None
+    spectrogram = [a for a in frozen if getattr(a, "domain", "") == "spectrogram"]
+    fixes = ["--cache_for_epochs K (anew every K epochs)"] + \
+        [f"--cache_spectrogram ({', '.join(dict.fromkeys(a.name for a in spectrogram))} anew every epoch, ~10x the disk)"] * bool(spectrogram)
+    return (f"--feature_cache draws {', '.join(dict.fromkeys(a.name for a in frozen))} once (they run before what the "
+            f"cache holds) and every epoch reuses that copy, as DeepSpeech 0.9 did; for fresh draws add {' or '.join(fixes)}, "
+            "or drop --feature_cache")
 
 class TrainContext:
     "Everything a training run holds for its whole duration."
@@ -653,7 +656,8 @@ class TrainContext:
                               sample_augs if sample_augs else None)
         self.source = AudioSource(loader, auto_workers(len(train_split), cfg.data.decode_workers))
         self.cache = FeatureCache(cfg.data.feature_cache, cache_key(train_split, cfg.features, self.augment,
-                                                                   cfg.train.random_seed)) if cfg.data.feature_cache else None
+                                                                   cfg.train.random_seed),
+                                  stage=cfg.data.cache_stage) if cfg.data.feature_cache else None
         if note := cache_freeze_note(self.augment, cfg.data): log(note)
         self.frozen = ()   # layers frozen now (--freeze_source_layers)
         self.horizon = float(cfg.train.epochs)   # epochs the augmentation clock spans (`train_epoch` sets it)

@@ -58,6 +58,8 @@ def test_effective_flags_and_pipeline():
     assert on_recipe["augment"] == [masks[1], masks[3]] and on_recipe["normalize_features"] is True
     assert bench.cache_would_freeze(["--recipe", "small_data", *masks])   # spectrogram masks
     assert not bench.cache_would_freeze(["--recipe", "small_data"])
+    assert not bench.cache_would_freeze(["--recipe", "small_data", *masks, "--cache_spectrogram"])   # redrawn from the cache
+    assert bench.cache_would_freeze(["--cache_spectrogram", "--augment", "speed[low=0.9,high=1.1,steps=3]"])  # audio: frozen
 
 
 def test_a_finished_row_is_not_rerun(tmp_path, monkeypatch):

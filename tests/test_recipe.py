@@ -95,13 +95,20 @@ def test_augmentation_clock_spans_the_time_budget(cuts, tmp_path):
 
 
 def test_a_feature_cache_says_which_augmentations_it_freezes(cuts, tmp_path):
-    "Masks on the spectrogram (fill=mean) train; with --feature_cache one line says they are drawn once; features-domain ones are not named."
+    "Masks (fill=mean) train; a features cache says it draws the spectrogram mask once; --cache_spectrogram redraws it, silently."
     lines = []
     masks = ["--augment", "frequency_mask[n=1,size=2,fill=mean]", "--augment", "time_mask[domain=features,n=1,size=40,fill=mean]"]
     run(cuts, tmp_path / "cached", "--epochs", "1", "--feature_cache", str(tmp_path / "cache"), *masks, log=lines.append)
     noted = [l for l in lines if l.startswith("--feature_cache draws")]
     assert len(noted) == 1 and noted[0].startswith("--feature_cache draws frequency_mask once") and "time_mask" not in noted[0].split(" once")[0]
+    assert "--cache_spectrogram" in noted[0]
     assert np.isfinite(metrics(tmp_path / "cached")[0]["train_loss"])
+    lines.clear()
+    run(cuts, tmp_path / "spectrogram", "--epochs", "2", "--feature_cache", str(tmp_path / "spectrogram-cache"),
+        "--cache_spectrogram", *masks, log=lines.append)
+    assert not [l for l in lines if "--feature_cache draws" in l]   # drawn anew every epoch from the cached spectrogram
+    assert [l for l in lines if "GiB per pass of spectrograms" in l]
+    assert all(np.isfinite(m["train_loss"]) for m in metrics(tmp_path / "spectrogram"))
     lines.clear()
     run(cuts, tmp_path / "fresh", "--epochs", "1", *masks, log=lines.append)
     assert not [l for l in lines if "--feature_cache draws" in l]   # no cache: drawn anew every epoch
