@@ -156,10 +156,10 @@ def scheduled(argv: list) -> bool:
 
 def cache_would_freeze(argv: list) -> bool:
     "Whether a row augments before what its feature cache would hold, so that the cache would draw it only once."
-    from deepspeech_nb.augment import AugmentConfig, parse_augmentations
+    from deepspeech_nb.augment import AugmentConfig, cache_stage, parse_augmentations
     v = effective(argv)
-    stage = "spectrogram" if v.get("cache_spectrogram") else "features"
-    return bool(AugmentConfig(augmentations=parse_augmentations(v.get("augment", []))).frozen_by_cache(stage))
+    augment = AugmentConfig(augmentations=parse_augmentations(v.get("augment", [])))
+    return bool(augment.frozen_by_cache(cache_stage(bool(v.get("cache_spectrogram")))))
 
 
 # ---------------------------------------------------------------------------------------------------- corpora

@@ -14,8 +14,8 @@ __all__ = ['PEAK_TO_SINE_RMS_DB', 'COMB_PRIMES', 'MIN_COMB_DELAY', 'MIN_RESAMPLE
            'GraphAugmentation', 'Pitch', 'Tempo', 'Warp', 'time_average', 'Mask', 'FrequencyMask', 'TimeMask',
            'RelativeTimeMask', 'Dropout', 'Add', 'Multiply', 'SpeedUp', 'parameter_names', 'parse_augmentation',
            'parse_augmentations', 'apply_sample_augmentations', 'augment_samples', 'apply_graph_augmentations',
-           'AugmentConfig', 'config_from_params', 'find_player', 'sound_device_available', 'playback_problem',
-           'main_play']
+           'AugmentConfig', 'cache_stage', 'config_from_params', 'find_player', 'sound_device_available',
+           'playback_problem', 'main_play']
 
 # %% ../nbs/07_augment.ipynb #5546ef25
 import argparse, importlib, math, os, re, shutil, subprocess, sys, tempfile
@@ -812,6 +812,10 @@ def _frozen_by_cache(self, stage: str = "features") -> tuple:
     return tuple(a for a in self.all_augmentations if getattr(a, "domain", "audio") in before)
 
 AugmentConfig.frozen_by_cache = _frozen_by_cache
+
+def cache_stage(spectrogram: bool) -> str:
+    "The stage a feature cache holds: the spectrogram under `--cache_spectrogram`, else the features (DeepSpeech's)."
+    return "spectrogram" if spectrogram else "features"
 
 # %% ../nbs/07_augment.ipynb #e7b57f85
 def config_from_params(params: dict # DeepSpeech flag names -> values (absl FLAGS.flag_values_dict() or a run's parameters)

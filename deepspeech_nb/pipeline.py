@@ -24,7 +24,7 @@ import numpy as np
 # %% ../nbs/08_pipeline.ipynb #be83560c
 import tensorflow as tf
 from . import features as feats_mod
-from .augment import AugmentConfig, CACHE_STAGES, apply_graph_augmentations, apply_sample_augmentations
+from .augment import AugmentConfig, CACHE_STAGES, cache_stage, apply_graph_augmentations, apply_sample_augmentations
 from .features import FeatureConfig
 from .samples import as_collection, open_collection
 from .text import as_alphabet
@@ -61,7 +61,7 @@ class DataConfig:
     @property
     def cache_stage(self) -> str:
         "What the feature cache holds: the spectrogram (`--cache_spectrogram`) or the features."
-        return "spectrogram" if self.cache_spectrogram else "features"
+        return cache_stage(self.cache_spectrogram)
 
 def config_from_params(params: dict) -> DataConfig:
     "The `DataConfig` of DeepSpeech-style flag values."
