@@ -25,15 +25,10 @@ the corpus' training transcripts. Rows:
 - `small_data`: `--recipe small_data`, with DeepSpeech's flags only where the recipe does not set that flag.
 - `fine_tune` (with `--starter DIR`): `small_data` continued from DIR's weights (`--load_checkpoint_dir DIR`,
   `--drop_source_layers 1` when its alphabet differs from the corpus').
-- `fine_tune_masks` (with `--starter DIR`): `fine_tune` plus the two spectrogram masks of the `frequency_mask` and
-  `relative_time_mask` rows (fine-tuning leaves the blank plateau within a few epochs, so the masks no longer delay it).
-- `small_data_masks`, `small_data_masks_mean`, `fine_tune_masks_mean`: the same two masks on `small_data` (and on
-  `fine_tune`), filled with zero (DeepSpeech's) or, `_mean`, with each bin's average over the utterance (`fill=mean`,
-  SpecAugment's).
+- `small_data_no_masks`, `fine_tune_no_masks`: those rows with `--augment none --nocache_spectrogram`, so without the
+  recipe's two masks and with DeepSpeech's features cache (`small_data` until 2026-12-03); `small_data_zero_masks`, `fine_tune_zero_masks`: with the same two masks filled
+  with zero (DeepSpeech's fill) instead of each bin's average over the utterance (the recipe's `fill=mean`).
 - `--candidate NAME=FLAGS`: any further row, FLAGS on top of `deepspeech` (to measure a recipe before it goes in).
-
-- `small_data_masks_mean_cached`, `fine_tune_masks_mean_cached`: the `_mean` rows with `--cache_spectrogram`, whose
-  cache holds the spectrogram, so the masks are drawn anew every epoch at cached speed.
 
 Rows use `--feature_cache` unless they augment before what the cache holds (speed on the audio always; the masks on
 the spectrogram unless `--cache_spectrogram`): the cache draws those augmentations once and would freeze one perturbed
@@ -42,7 +37,9 @@ A learning-rate schedule runs over `--epochs`, so a scheduled row gets as `--epo
 row with the same input pipeline reached in the same budget (rows are ordered so that one ran first); every other
 row gets a cap it never reaches.
 
-Resumable: a row whose run folder (`--work`/CORPUS/BUDGETmin/ROW) holds `row.json` is not re-run (and one that stopped half-way is started afresh);
+Resumable: a row whose run folder (`--work`/CORPUS/BUDGETmin/ROW) holds `row.json` is not re-run (and one that stopped
+half-way is started afresh); a finished row measured with other effective flags (RECIPES changed since) fails with one
+line instead of standing in for the new row;
 each row prints a `BENCH_ROW {json}` line (bench/summary.py) with its test CER greedy against DeepSpeech's recipe's.
 """
 import argparse, csv, json, os, shlex, shutil, subprocess, sys, time
@@ -59,15 +56,15 @@ COMMON = ["--dev_batch_size", "16", "--test_batch_size", "16", "--random_seed", 
           "--report_count", "1"]
 EXTRA_PIECES = {   # pieces RECIPES["small_data"] does not hold (yet): flags on top of DeepSpeech's recipe
     "speed": ["--augment", "speed[low=0.9,high=1.1,steps=3]"],
-    "frequency_mask": ["--augment", "frequency_mask[n=0:2,size=10~5]"],          # masks brought in over training
-    "relative_time_mask": ["--augment", "relative_time_mask[n=0:2,ratio=0.05]"],
     "weight_decay": ["--weight_decay", "0.05"],
     "average": ["--average_checkpoints", "3", "--average_from", "best", "--best_metric", "cer"],
     "lr_0.001": ["--learning_rate", "0.001"],
     "cosine_schedule": ["--lr_schedule", "cosine", "--warmup_epochs", "1"],   # scheduled: after the unscheduled rows
 }
-MASKS = EXTRA_PIECES["frequency_mask"] + EXTRA_PIECES["relative_time_mask"]   # both masks, DeepSpeech's zero fill
-MEAN_MASKS = [a if a == "--augment" else a[:-1] + ",fill=mean]" for a in MASKS]  # the same, filled as SpecAugment
+MASKS = ["--augment", "frequency_mask[n=0:2,size=10~5]", "--augment", "relative_time_mask[n=0:2,ratio=0.05]"]
+# the recipe's two masks (brought in over training) with DeepSpeech's zero fill instead of the recipe's mean
+NO_MASKS = ["--augment", "none", "--nocache_spectrogram"]   # the recipe without its masks, nor their spectrogram cache
+# (small_data until 2026-12-03)
 CORPORA = ("es", "fr", "synth")
 NOTES = "<!-- notes: bench/recipe.py keeps what follows this line when it rewrites the file -->"
 SCHEDULE_FLAGS = ("lr_schedule", "warmup_epochs")
@@ -78,6 +75,12 @@ def recipe() -> dict:
     "RECIPES['small_data'] of the kit this script runs."
     from deepspeech_nb.flags import RECIPES
     return RECIPES["small_data"]
+
+
+def boolean_flags() -> set:
+    "The kit's boolean flags (each also spelt --noNAME)."
+    from deepspeech_nb.flags import FLAG_GROUPS
+    return {name for group in FLAG_GROUPS.values() for kind, name, *_ in group if kind == "boolean"}
 
 
 def to_argv(flags: dict) -> list:
@@ -112,10 +115,10 @@ def rows_spec(starter: str, candidates: list) -> dict:
     "name -> flags after the corpus' data flags, in the order they run (unscheduled rows first)."
     r = recipe()
     rows = {"deepspeech": list(BASE)}
-    for spec in r.get("augment", []):
-        rows[spec.split("[")[0]] = BASE + ["--augment", spec]
+    for spec in r.get("augment", []):   # a spectrogram cache (when the recipe has one) travels with each augmentation
+        rows[spec.split("[")[0]] = BASE + ["--augment", spec] + ["--cache_spectrogram"] * bool(r.get("cache_spectrogram"))
     for k, v in r.items():
-        if k == "augment" or k == "warmup_epochs" and "lr_schedule" in r: continue
+        if k in ("augment", "cache_spectrogram") or k == "warmup_epochs" and "lr_schedule" in r: continue
         if str(flag_values(BASE).get(k)) == str(v): continue          # DeepSpeech's own value: the deepspeech row
         piece = {k: v, **({kk: r[kk] for kk in SCHEDULE_FLAGS if kk in r} if k in SCHEDULE_FLAGS else {})}
         rows[k if k not in SCHEDULE_FLAGS else f"{r.get('lr_schedule', 'constant')}_schedule"] = \
@@ -123,14 +126,12 @@ def rows_spec(starter: str, candidates: list) -> dict:
     for name, extra in EXTRA_PIECES.items():
         rows[name] = without(BASE, flag_values(extra)) + extra
     rows["small_data"] = without(BASE, r) + ["--recipe", "small_data"]
-    rows["small_data_masks"] = rows["small_data"] + MASKS
-    rows["small_data_masks_mean"] = rows["small_data"] + MEAN_MASKS
-    rows["small_data_masks_mean_cached"] = rows["small_data_masks_mean"] + ["--cache_spectrogram"]
+    rows["small_data_no_masks"] = rows["small_data"] + NO_MASKS
+    rows["small_data_zero_masks"] = rows["small_data"] + MASKS
     if starter:
         rows["fine_tune"] = rows["small_data"] + ["--load_checkpoint_dir", str(Path(starter).absolute())]
-        rows["fine_tune_masks"] = rows["fine_tune"] + MASKS
-        rows["fine_tune_masks_mean"] = rows["fine_tune"] + MEAN_MASKS
-        rows["fine_tune_masks_mean_cached"] = rows["fine_tune_masks_mean"] + ["--cache_spectrogram"]
+        rows["fine_tune_no_masks"] = rows["fine_tune"] + NO_MASKS
+        rows["fine_tune_zero_masks"] = rows["fine_tune"] + MASKS
     for c in candidates:
         name, _, flags = c.partition("=")
         extra = shlex.split(flags)
@@ -141,6 +142,7 @@ def rows_spec(starter: str, candidates: list) -> dict:
 def effective(argv: list) -> dict:
     "The flag values a row trains with: its own, then the recipe's where it names one and they are not given."
     v = flag_values(argv)
+    v |= {k[2:]: False for k in list(v) if k.startswith("no") and k[2:] in boolean_flags() and v.pop(k)}   # --noNAME
     if "augment" in v: v["augment"] = [argv[i + 1] for i, a in enumerate(argv) if a == "--augment"]   # repeats
     if v.get("recipe") == "small_data":
         r = recipe()
@@ -243,11 +245,24 @@ def starter_alphabet_differs(starter: str, alphabet: str) -> bool:
     return list(theirs) != list(getattr(ours, "labels", []))
 
 
+class StaleRow(RuntimeError):
+    "A finished row whose flags (after the recipe) are not the ones the row now trains with."
+
+
+def finished_row(folder: Path, argv: list) -> dict:
+    "The row.json of a finished row, refused when it was measured with other effective flags (a recipe changed)."
+    row = json.loads((folder / "row.json").read_text())
+    if "effective" in row and row["effective"] != effective(argv):   # rows of before 2026-12-03 did not record them
+        raise StaleRow(f"{folder}/row.json was measured with other flags than the row now has (did RECIPES change?): "
+                       "move that folder away to measure it again, or pass another --work")
+    return row
+
+
 def run_row(corpus: str, name: str, argv: list, data: dict, budget: float, work: Path, done_rows: dict,
             beam_width: int, starter_differs: bool) -> dict:
     "Train, test greedy and with the scorer; the row's results (from its row.json when it ran before)."
     folder = work / corpus / f"{budget:g}min" / name
-    if (folder / "row.json").exists(): return json.loads((folder / "row.json").read_text())
+    if (folder / "row.json").exists(): return finished_row(folder, argv)
     if folder.exists(): shutil.rmtree(folder)   # stopped half-way: its time budget would be off, start afresh
     folder.mkdir(parents=True)
     ckpt, log = folder / "checkpoints", folder / "log.txt"
@@ -279,7 +294,7 @@ def run_row(corpus: str, name: str, argv: list, data: dict, budget: float, work:
     cer_g, wer_g = corpus_totals(folder / "test_greedy.json")
     cer_lm, wer_lm = corpus_totals(folder / "test_lm.json")
     cer_chars, wer_chars = corpus_totals(folder / "test_chars.json")
-    row = {"corpus": corpus, "row": name, "flags": argv, "scheduled": scheduled(argv),
+    row = {"corpus": corpus, "row": name, "flags": argv, "effective": effective(argv), "scheduled": scheduled(argv),
            "uncached": cache_would_freeze(argv), "epochs": len(metrics), "epochs_flag": epochs,
            "epochs_from": epochs_from, "train_seconds": round(sum(m.get("seconds", 0) for m in metrics), 1),
            "wall_seconds": round(wall, 1), "eval_seconds": round(eval_wall, 1), "budget_minutes": budget,

@@ -6,8 +6,8 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/augment.html.md"""
 
 # %% auto #0
 __all__ = ['PEAK_TO_SINE_RMS_DB', 'COMB_PRIMES', 'MIN_COMB_DELAY', 'MIN_RESAMPLE_RATE', 'OPUS_BITRATES', 'DOMAINS', 'MASK_FILLS',
-           'POWER_FLOOR', 'AUGMENTATIONS', 'SPEC_RE', 'GUIDE_ALL_AUGMENTATIONS', 'CACHE_STAGES', 'PLAYERS',
-           'GAP_SECONDS', 'GRAPH_AUGMENTATION_NOTE', 'AugmentationError', 'ValueRange', 'parse_value_range',
+           'POWER_FLOOR', 'AUGMENTATIONS', 'SPEC_RE', 'NO_AUGMENTATION', 'GUIDE_ALL_AUGMENTATIONS', 'CACHE_STAGES',
+           'PLAYERS', 'GAP_SECONDS', 'GRAPH_AUGMENTATION_NOTE', 'AugmentationError', 'ValueRange', 'parse_value_range',
            'pick_value_from_range', 'tf_pick_value_from_range', 'augmentation_clock', 'gain_db_to_ratio', 'max_dbfs',
            'rms', 'normalize_audio', 'format_value_range', 'Augmentation', 'SampleAugmentation', 'Overlay',
            'comb_filter', 'Reverb', 'Gaps', 'fit_length', 'Resample', 'Codec', 'Volume', 'Speed', 'GraphContext',
@@ -678,10 +678,17 @@ def parse_augmentation(spec: str # e.g. "reverb[p=0.1,delay=50.0~30.0,decay=10.0
     try: return cls(**params)
     except AugmentationError as e: raise AugmentationError(f"--augment {spec}: {e}") from None
 
+NO_AUGMENTATION = "none"   # `--augment none`: no augmentation at all, not even a recipe's
+
 def parse_augmentations(specs # iterable of spec strings (None: none)
                        ) -> tuple[Augmentation, ...]:
     "Parse repeated `--augment` specs, keeping their order (the order they are applied in)."
-    return tuple(parse_augmentation(s) for s in (specs or ()))
+    specs = list(specs or ())
+    if NO_AUGMENTATION in specs:
+        if len(specs) > 1: raise AugmentationError(f"--augment none turns every augmentation off; give it alone, "
+                                                   f"not with {', '.join(s for s in specs if s != NO_AUGMENTATION)}")
+        return ()
+    return tuple(parse_augmentation(s) for s in specs)
 
 # %% ../nbs/07_augment.ipynb #c4d61011
 GUIDE_ALL_AUGMENTATIONS = (

@@ -8,11 +8,11 @@ Docs: https://deepspeech-nb.github.io/deepspeech_nb/flags.html.md"""
 # %% auto #0
 __all__ = ['DATA_FLAGS', 'FEATURE_FLAGS', 'MODEL_FLAGS', 'TRAIN_FLAGS', 'CHECKPOINT_FLAGS', 'EXPORT_FLAGS', 'DECODER_FLAGS',
            'REPORT_FLAGS', 'AUGMENT_FLAGS', 'FLAG_GROUPS', 'FLAG_ALIASES', 'FLAG_RANGES', 'ESSENTIAL_GROUPS',
-           'CONFIG_BUILDERS', 'GEOMETRY_FLAGS', 'RECIPES', 'new_flag_values', 'default_params', 'FlagsError', 'Params',
-           'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv', 'xdg_data_home',
-           'resolve_params', 'train_config', 'checkpoint_config', 'source_dir', 'run_kind', 'stored_geometry',
-           'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags', 'apply_recipe',
-           'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
+           'CONFIG_BUILDERS', 'GEOMETRY_FLAGS', 'SMALL_DATA_MASKS', 'RECIPES', 'new_flag_values', 'default_params',
+           'FlagsError', 'Params', 'parse_flags', 'in_range', 'check_flag_ranges', 'help_text', 'params_to_argv',
+           'xdg_data_home', 'resolve_params', 'train_config', 'checkpoint_config', 'source_dir', 'run_kind',
+           'stored_geometry', 'contradiction_advice', 'checkpoint_params', 'check_alphabet', 'check_explicit_flags',
+           'apply_recipe', 'alphabet_from_params', 'features_from_params', 'model_from_params', 'configs_from_params']
 
 # %% ../nbs/19_flags.ipynb #5a6f4914
 import dataclasses, os
@@ -94,7 +94,7 @@ TRAIN_FLAGS = [
     ("float", "max_train_minutes", 0.0, "end training at the end of the epoch in which this many minutes of training and validation have passed (a resumed run counts its earlier time), then test and export as usual; 0: no limit"),
     ("string", "lr_schedule", "constant", "learning rate over the run: constant (DeepSpeech), cosine (decays to 0 at the last epoch) or one_cycle (rises from --learning_rate/25, decays to --learning_rate/1e4)"),
     ("float", "warmup_epochs", 0.0, "epochs in which the learning rate first rises linearly to --learning_rate (one_cycle: 30% of the run when 0)"),
-    ("string", "recipe", "", "switch on a combination of the flags above and --augment: small_data (measured by bench/recipe.py, see bench/RECIPE.md: --n_hidden 512 --learning_rate 0.0005 --dropout_rate 0.2 --train_batch_size 16 --normalize_features --best_metric cer); flags given explicitly still win; empty: DeepSpeech's flags"),
+    ("string", "recipe", "", "switch on a combination of the flags above and --augment: small_data (measured by bench/recipe.py, see bench/RECIPE.md: --n_hidden 512 --learning_rate 0.0005 --dropout_rate 0.2 --train_batch_size 16 --normalize_features --best_metric cer, mean-filled frequency_mask and relative_time_mask growing over training, --cache_spectrogram); flags given explicitly still win (--augment none --nocache_spectrogram: no masks); empty: DeepSpeech's flags"),
     ("float", "weight_decay", 0.0, "decoupled weight decay of AdamW (weights shrink by learning rate x this per step, biases excluded); 0: Adam as DeepSpeech"),
     ("boolean", "normalize_features", False, "measure each feature coefficient's mean and standard deviation on the training set before the first epoch and build them into the model (its input becomes (x - mean) / std; exports fold them into layer_1); a run from a checkpoint keeps that checkpoint's statistics; off: raw MFCCs as DeepSpeech"),
 ]
@@ -166,7 +166,7 @@ REPORT_FLAGS = [
 
 # %% ../nbs/19_flags.ipynb #620244c8
 AUGMENT_FLAGS = [
-    ("multi_string", "augment", None, "an augmentation NAME[param=value,...]; repeat the flag for several, applied in order"),
+    ("multi_string", "augment", None, "an augmentation NAME[param=value,...]; repeat the flag for several, applied in order; none: no augmentation, not even a recipe's"),
     ("integer", "augmentations_per_epoch", 1, "passes over the training set per epoch, each augmented independently (and cached separately)"),
     ("float", "data_aug_features_additive", 0.0, "standard deviation of Gaussian noise added to the features (0: off)"),
     ("float", "data_aug_features_multiplicative", 0.0, "standard deviation around 1 of Gaussian noise multiplied into the features (0: off)"),
@@ -414,10 +414,15 @@ def check_explicit_flags(params: dict, folder):
     checkpoint_params(p, frozenset(getattr(params, "explicit", ())), stored_geometry(p))
 
 # %% ../nbs/19_flags.ipynb #b1e0a202
+SMALL_DATA_MASKS = [   # SpecAugment's masks, filled with each bin's mean, from none to two of each over training
+    "frequency_mask[n=0:2,size=10~5,fill=mean]",     # bands of 5-15 of the 257 spectrogram bins
+    "relative_time_mask[n=0:2,ratio=0.05,fill=mean]"]  # stretches of 5 % of the utterance
+
 RECIPES = {  # --recipe NAME: the flag values it sets where the user gave none
-    "small_data": {   # bench/recipe.py, bench/RECIPE.md: DeepSpeech's small-data values + normalised input + CER-chosen best_dev
-        "n_hidden": 512, "learning_rate": 0.0005, "dropout_rate": 0.2, "train_batch_size": 16,
-        "normalize_features": True, "best_metric": "cer"},
+    "small_data": {   # bench/recipe.py, bench/RECIPE.md: DeepSpeech's small-data values + normalised input + CER-chosen
+        "n_hidden": 512, "learning_rate": 0.0005, "dropout_rate": 0.2, "train_batch_size": 16,   # best_dev + masks
+        "normalize_features": True, "best_metric": "cer",
+        "augment": SMALL_DATA_MASKS, "cache_spectrogram": True},   # with --feature_cache, the masks drawn anew each epoch
 }
 
 def apply_recipe(p: dict,               # resolved params
@@ -428,7 +433,7 @@ def apply_recipe(p: dict,               # resolved params
     if not name: return p
     if name not in RECIPES:
         raise FlagsError(f"--recipe {name}: unknown recipe; use {', '.join(RECIPES)}, or leave it out for DeepSpeech's flags")
-    return {**p, **{k: v for k, v in RECIPES[name].items() if k not in explicit}}
+    return {**p, **{k: list(v) if isinstance(v, list) else v for k, v in RECIPES[name].items() if k not in explicit}}
 
 
 # %% ../nbs/19_flags.ipynb #add62fed

@@ -16,7 +16,7 @@ def test_rows_follow_the_recipe():
     assert rows["deepspeech"] == bench.BASE
     r = RECIPES["small_data"]
     for spec in r.get("augment", []):             # each augmentation of the recipe is a row of its own
-        assert rows[spec.split("[")[0]] == bench.BASE + ["--augment", spec]
+        assert rows[spec.split("[")[0]] == bench.BASE + ["--augment", spec] + ["--cache_spectrogram"] * bool(r.get("cache_spectrogram"))
     small = rows["small_data"]
     assert small[-2:] == ["--recipe", "small_data"]
     assert not set(bench.flag_values(small)) & (set(r) - {"augment"})   # the recipe's flags are the recipe's
@@ -30,18 +30,20 @@ def test_rows_follow_the_recipe():
 def test_starter_and_candidate_rows():
     rows = bench.rows_spec("/some/starter", ["fast=--learning_rate 0.002 --train_batch_size 8"])
     assert rows["fine_tune"][-2:] == ["--load_checkpoint_dir", "/some/starter"]
-    masked = rows["fine_tune_masks"]   # fine-tuning with both spectrogram masks: the fine_tune row plus the two pieces
-    assert masked[:len(rows["fine_tune"])] == rows["fine_tune"]
-    assert bench.effective(masked)["augment"] == [bench.EXTRA_PIECES["frequency_mask"][1],
-                                                  bench.EXTRA_PIECES["relative_time_mask"][1]]
-    assert bench.cache_would_freeze(masked) and not bench.scheduled(masked)   # spectrogram masks: drawn anew each epoch, no cache
-    mean = rows["fine_tune_masks_mean"]   # the same masks filled with each bin's average (SpecAugment's fill)
-    assert bench.effective(mean)["augment"] == ["frequency_mask[n=0:2,size=10~5,fill=mean]",
-                                                "relative_time_mask[n=0:2,ratio=0.05,fill=mean]"]
+    recipe_masks = RECIPES["small_data"]["augment"]   # the recipe's masks, each also a row of its own, cached as in it
+    assert [a.split("[")[0] for a in recipe_masks] == ["frequency_mask", "relative_time_mask"]
+    assert rows["frequency_mask"] == bench.BASE + ["--augment", recipe_masks[0], "--cache_spectrogram"]
+    assert "cache_spectrogram" not in rows   # not a piece: it only travels with the masks
     from deepspeech_nb.augment import parse_augmentations
-    assert [a.fill for a in parse_augmentations(bench.effective(mean)["augment"])] == ["mean", "mean"]
     for base in ("small_data", "fine_tune"):
-        assert rows[f"{base}_masks"] == rows[base] + bench.MASKS and rows[f"{base}_masks_mean"] == rows[base] + bench.MEAN_MASKS
+        fine = bench.effective(rows[base])
+        assert fine["augment"] == recipe_masks and fine["cache_spectrogram"] is True
+        assert not bench.cache_would_freeze(rows[base])                        # the masks drawn anew from the cache
+        plain = bench.effective(rows[f"{base}_no_masks"])   # no masks, so DeepSpeech's (26-wide) features cache
+        assert plain["augment"] == ["none"] and plain["cache_spectrogram"] is False
+        assert parse_augmentations(bench.effective(rows[f"{base}_no_masks"])["augment"]) == ()
+        zero = parse_augmentations(bench.effective(rows[f"{base}_zero_masks"])["augment"])
+        assert [a.fill for a in zero] == ["zero", "zero"] and rows[f"{base}_zero_masks"] == rows[base] + bench.MASKS
     v = bench.flag_values(rows["fast"])
     assert v["learning_rate"] == "0.002" and v["train_batch_size"] == "8" and v["n_hidden"] == "512"
     assert rows["fast"].count("--learning_rate") == 1
@@ -56,9 +58,9 @@ def test_effective_flags_and_pipeline():
     masks = ["--augment", "frequency_mask[n=0:2,size=12]", "--augment", "time_mask[n=0:2,size=40]"]
     on_recipe = bench.effective(["--recipe", "small_data", *masks])    # repeated --augment on top of the recipe
     assert on_recipe["augment"] == [masks[1], masks[3]] and on_recipe["normalize_features"] is True
-    assert bench.cache_would_freeze(["--recipe", "small_data", *masks])   # spectrogram masks
-    assert not bench.cache_would_freeze(["--recipe", "small_data"])
-    assert not bench.cache_would_freeze(["--recipe", "small_data", *masks, "--cache_spectrogram"])   # redrawn from the cache
+    assert not bench.cache_would_freeze(["--recipe", "small_data", *masks])   # the recipe's --cache_spectrogram redraws them
+    assert bench.cache_would_freeze(["--recipe", "small_data", *masks, "--nocache_spectrogram"])   # a features cache: once
+    assert bench.effective(["--normalize_features"]) == {"normalize_features": True}   # not "--no" + "rmalize_features"
     assert bench.cache_would_freeze(["--cache_spectrogram", "--augment", "speed[low=0.9,high=1.1,steps=3]"])  # audio: frozen
 
 
@@ -73,6 +75,18 @@ def test_a_finished_row_is_not_rerun(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="ran"):
         bench.run_row("es", "deepspeech", bench.BASE, {"flags": []}, 4.0, tmp_path, {}, 256, False)
     assert other.exists() and not (other / "row.json").exists()
+
+
+def test_a_row_measured_with_other_flags_is_refused(tmp_path, monkeypatch):
+    "A finished row whose effective flags differ from the row's now (RECIPES changed) fails with one line."
+    folder = tmp_path / "es" / "3min" / "small_data"; folder.mkdir(parents=True)
+    argv = bench.rows_spec("", [])["small_data"]
+    old = {"row": "small_data", "effective": {**bench.effective(argv), "augment": []}}
+    (folder / "row.json").write_text(json.dumps(old))
+    with pytest.raises(bench.StaleRow, match="measured with other flags .* move that folder away"):
+        bench.run_row("es", "small_data", argv, {}, 3.0, tmp_path, {}, 256, False)
+    (folder / "row.json").write_text(json.dumps({**old, "effective": bench.effective(argv)}))
+    assert bench.run_row("es", "small_data", argv, {}, 3.0, tmp_path, {}, 256, False)["row"] == "small_data"
 
 
 def test_table_names_every_row(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from deepspeech_nb import checkpoints as ckpt
 from deepspeech_nb import train as T
 from deepspeech_nb import commands
-from deepspeech_nb.flags import parse_flags, configs_from_params, FlagsError
+from deepspeech_nb.flags import parse_flags, configs_from_params, FlagsError, RECIPES
 
 WORDS = "she had your dark suit in greasy wash water all year".split()
 
@@ -241,12 +241,19 @@ def test_speed_perturbation_trains_and_the_feature_cache_holds_the_perturbed_len
 # ---- --recipe small_data ---------------------------------------------------------------------------------------
 
 def test_recipe_small_data_trains_with_its_values_and_explicit_flags_win(cuts, tmp_path):
-    out = run(cuts, tmp_path / "sd", "--epochs", "2", "--recipe", "small_data")    # run() gives n_hidden, lr, batch
+    lines = []
+    out = run(cuts, tmp_path / "sd", "--epochs", "2", "--recipe", "small_data",       # run() gives n_hidden, lr, batch
+              "--feature_cache", str(tmp_path / "cache"), log=lines.append)
     params = json.loads((tmp_path / "sd" / "run" / "params.json").read_text())
     assert (params["best_metric"], params["dropout_rate"]) == ("cer", 0.2)                  # from the recipe
+    assert params["augment"] == RECIPES["small_data"]["augment"] and params["cache_spectrogram"]   # its masks, redrawn:
+    assert not [l for l in lines if "draws" in l and "once" in l] and [l for l in lines if "of spectrograms" in l]
     assert (params["n_hidden"], params["learning_rate"], params["train_batch_size"]) == (16, 0.01, 2)   # explicit
     assert [m["learning_rate"] for m in metrics(tmp_path / "sd")] == pytest.approx([0.01, 0.01])
     assert out["progress"].finished and "best_dev_metric" in progress_of(tmp_path / "sd", "best_dev").extra
+    run(cuts, tmp_path / "plain", "--epochs", "1", "--recipe", "small_data", "--augment", "none")
+    params = json.loads((tmp_path / "plain" / "run" / "params.json").read_text())
+    assert params["augment"] == ["none"] and params["normalize_features"]                 # no masks, the rest stays
 
 
 def test_unknown_recipe_is_one_line(tmp_path):

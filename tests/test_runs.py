@@ -28,6 +28,7 @@ def test_train_notebook_takes_the_small_data_recipe(tmp_path):
     run, = run_folders(tmp_path)
     params = json.loads((run / "params.json").read_text())
     assert (params["normalize_features"], params["best_metric"]) == (True, "cer")             # from the recipe
+    assert [a.split("[")[0] for a in params["augment"]] == ["frequency_mask", "relative_time_mask"]   # its masks too
     assert (params["n_hidden"], params["learning_rate"], params["dropout_rate"]) == (8, 0.002, 0.0)   # the notebook's
     model = json.loads((run / "checkpoints" / "flags.json").read_text())["model"]
     assert len(model["feature_mean"]) == 26
