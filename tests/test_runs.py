@@ -2,7 +2,7 @@
 holding the executed notebook, the resolved parameters, the environment and the metrics (house style: run records);
 several values of a parameter make a grid of runs, `deepspeech-nb runs` compares them, and a run repeated with the
 same parameters and seed repeats its metrics."""
-import json, math, subprocess, sys
+import json, math, os, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -22,12 +22,17 @@ def run_folders(runs_dir):
 
 def test_train_notebook_takes_the_small_data_recipe(tmp_path):
     "`-p recipe small_data` sets the recipe's flags the notebook leaves at their CLI defaults; its own values win."
+    wav = ROOT / "deepspeech_nb" / "data" / "deepspeech" / "LDC93S1.wav"   # a test set named relative to where we type
+    (tmp_path / "test.csv").write_text(f"wav_filename,wav_filesize,transcript\n{wav},{wav.stat().st_size},"
+                                       "she had your dark suit in greasy wash water all year\n")
+    relative = os.path.relpath(tmp_path / "test.csv", ROOT)   # the notebook itself runs in nbs/runs/
     out = deepspeech_nb("run", "nbs/runs/train.ipynb", "--runs_dir", tmp_path, "-p", "recipe", "small_data",
-                        "-p", "epochs", "2", "-p", "n_hidden", "8")
+                        "-p", "epochs", "2", "-p", "n_hidden", "8", "-p", "test_files", relative)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
     run, = run_folders(tmp_path)
     params = json.loads((run / "params.json").read_text())
     assert (params["normalize_features"], params["best_metric"]) == (True, "cer")             # from the recipe
+    assert params["test_files"] == str(tmp_path / "test.csv")                                 # made absolute
     assert [a.split("[")[0] for a in params["augment"]] == ["frequency_mask", "relative_time_mask"]   # its masks too
     assert (params["n_hidden"], params["learning_rate"], params["dropout_rate"]) == (8, 0.002, 0.0)   # the notebook's
     model = json.loads((run / "checkpoints" / "flags.json").read_text())["model"]
