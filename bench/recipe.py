@@ -26,8 +26,9 @@ the corpus' training transcripts. Rows:
 - `fine_tune` (with `--starter DIR`): `small_data` continued from DIR's weights (`--load_checkpoint_dir DIR`,
   `--drop_source_layers 1` when its alphabet differs from the corpus').
 - `small_data_no_masks`, `fine_tune_no_masks`: those rows with `--augment none --nocache_spectrogram`, so without the
-  recipe's two masks and with DeepSpeech's features cache (`small_data` until 2026-12-03); `small_data_zero_masks`, `fine_tune_zero_masks`: with the same two masks filled
-  with zero (DeepSpeech's fill) instead of each bin's average over the utterance (the recipe's `fill=mean`).
+  recipe's two masks and with DeepSpeech's features cache (`small_data` until 2026-12-03).
+- `small_data_zero_masks`, `fine_tune_zero_masks`: with the same two masks filled with zero (DeepSpeech's fill)
+  instead of each bin's average over the utterance (the recipe's `fill=mean`).
 - `--candidate NAME=FLAGS`: any further row, FLAGS on top of `deepspeech` (to measure a recipe before it goes in).
 
 Rows use `--feature_cache` unless they augment before what the cache holds (speed on the audio always; the masks on
