@@ -94,7 +94,7 @@ TRAIN_FLAGS = [
     ("float", "max_train_minutes", 0.0, "end training at the end of the epoch in which this many minutes of training and validation have passed (a resumed run counts its earlier time), then test and export as usual; 0: no limit"),
     ("string", "lr_schedule", "constant", "learning rate over the run: constant (DeepSpeech), cosine (decays to 0 at the last epoch) or one_cycle (rises from --learning_rate/25, decays to --learning_rate/1e4)"),
     ("float", "warmup_epochs", 0.0, "epochs in which the learning rate first rises linearly to --learning_rate (one_cycle: 30% of the run when 0)"),
-    ("string", "recipe", "", "switch on a combination of the flags above and --augment: small_data (measured by bench/recipe.py, see bench/RECIPE.md: --n_hidden 512 --learning_rate 0.0005 --dropout_rate 0.2 --train_batch_size 16 --normalize_features --best_metric cer, mean-filled frequency_mask and relative_time_mask growing over training, --cache_spectrogram); flags given explicitly still win (--augment none --nocache_spectrogram: no masks); empty: DeepSpeech's flags"),
+    ("string", "recipe", "", "switch on a combination of the flags above and --augment: small_data (measured by bench/recipe.py, see bench/RECIPE.md: --n_hidden 512 --learning_rate 0.0005 --dropout_rate 0.2 --train_batch_size 16 --normalize_features --best_metric cer, mean-filled frequency_mask and relative_time_mask growing over training, --cache_spectrogram); flags given explicitly still win (--augment none: no masks, and the features cached); empty: DeepSpeech's flags"),
     ("float", "weight_decay", 0.0, "decoupled weight decay of AdamW (weights shrink by learning rate x this per step, biases excluded); 0: Adam as DeepSpeech"),
     ("boolean", "normalize_features", False, "measure each feature coefficient's mean and standard deviation on the training set before the first epoch and build them into the model (its input becomes (x - mean) / std; exports fold them into layer_1); a run from a checkpoint keeps that checkpoint's statistics; off: raw MFCCs as DeepSpeech"),
 ]
@@ -433,7 +433,12 @@ def apply_recipe(p: dict,               # resolved params
     if not name: return p
     if name not in RECIPES:
         raise FlagsError(f"--recipe {name}: unknown recipe; use {', '.join(RECIPES)}, or leave it out for DeepSpeech's flags")
-    return {**p, **{k: list(v) if isinstance(v, list) else v for k, v in RECIPES[name].items() if k not in explicit}}
+    q = {**p, **{k: list(v) if isinstance(v, list) else v for k, v in RECIPES[name].items() if k not in explicit}}
+    return q if "cache_spectrogram" in explicit else {**q, "cache_spectrogram": bool(q.get("cache_spectrogram")) and _spectral(q)}
+
+def _spectral(p: dict) -> bool:
+    "Whether an augmentation of `p` works on the spectrogram: only then does a recipe's `--cache_spectrogram` pay."
+    return any(getattr(a, "domain", "") == "spectrogram" for a in augment.config_from_params(p).all_augmentations)
 
 
 # %% ../nbs/19_flags.ipynb #add62fed
